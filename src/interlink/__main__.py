@@ -1,0 +1,3 @@
+from interlink.cli import main
+
+main()

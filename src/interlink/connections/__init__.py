@@ -1,0 +1,1 @@
+"""A workspace's accounts in HubSpot, Accelo and Accord, with credentials encrypted at rest."""

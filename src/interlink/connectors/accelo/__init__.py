@@ -1,0 +1,1 @@
+"""Accelo: companies, contacts, affiliations, statuses, progressions, profile fields, webhooks, polling."""

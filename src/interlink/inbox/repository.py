@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from interlink.kit.repository import Repository, WorkspaceRepository
+from interlink.models import InboundEvent
+
+
+class InboundEventRepository(Repository[InboundEvent]):
+    """Queue operations across workspaces (used by workers and the sweeper)."""
+
+    model = InboundEvent
+
+    def insert_new(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert events, skipping any whose dedupe key is already stored; returns the new ids."""
+        if not rows:
+            return []
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(InboundEvent)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "source", "dedupe_key"])
+            .returning(InboundEvent.id)
+        )
+        return list(self.session.execute(statement).scalars())
+
+    def claim_due(
+        self,
+        *,
+        workspace_id: uuid.UUID,
+        now: datetime,
+        limit: int,
+        claim_token: uuid.UUID,
+        claimed_by: str,
+        lease_expires_at: datetime,
+    ) -> Sequence[InboundEvent]:
+        due = (
+            select(InboundEvent.id)
+            .where(
+                InboundEvent.workspace_id == workspace_id,
+                InboundEvent.status == "pending",
+                InboundEvent.next_attempt_at <= now,
+            )
+            .order_by(InboundEvent.id)
+            .limit(limit)
+        )
+        claim = update(InboundEvent).values(
+            status="processing",
+            claim_token=claim_token,
+            claimed_by=claimed_by,
+            lease_expires_at=lease_expires_at,
+            attempts=InboundEvent.attempts + 1,
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Concurrent workers take disjoint batches. The CTE is MATERIALIZED so it runs once: as an
+            # IN (...) subquery PostgreSQL may rescan it per row, and each rescan skips the rows this very
+            # UPDATE already changed, so LIMIT would keep reaching further and claim far more than asked.
+            locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+            claim = claim.where(InboundEvent.id == locked.c.id)
+        else:
+            # SQLite has one writer at a time; re-checking the status keeps the claim atomic.
+            claim = claim.where(InboundEvent.id.in_(due.scalar_subquery()), InboundEvent.status == "pending")
+        self.session.execute(claim.execution_options(synchronize_session=False))
+        return self.all(
+            select(InboundEvent).where(InboundEvent.claim_token == claim_token).order_by(InboundEvent.id)
+        )
+
+    def still_claimed(self, ids: Sequence[int], claim_token: uuid.UUID) -> set[int]:
+        """The ids still held under ``claim_token``, locked until the transaction ends."""
+        statement = (
+            select(InboundEvent.id)
+            .where(
+                InboundEvent.id.in_(ids),
+                InboundEvent.claim_token == claim_token,
+                InboundEvent.status == "processing",
+            )
+            .with_for_update()
+        )
+        return set(self.session.execute(statement).scalars())
+
+    def set_outcome(self, ids: Sequence[int], **values: Any) -> None:
+        if ids:
+            self.session.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id.in_(ids))
+                .values(claim_token=None, claimed_by=None, lease_expires_at=None, **values)
+                .execution_options(synchronize_session=False)
+            )
+
+    def expired_leases(self, now: datetime) -> Sequence[InboundEvent]:
+        return self.all(
+            select(InboundEvent)
+            .where(InboundEvent.status == "processing", InboundEvent.lease_expires_at < now)
+            .with_for_update(skip_locked=True)
+        )
+
+    def workspaces_with_due_events(self, now: datetime) -> list[uuid.UUID]:
+        statement = (
+            select(InboundEvent.workspace_id)
+            .where(InboundEvent.status == "pending", InboundEvent.next_attempt_at <= now)
+            .distinct()
+        )
+        return list(self.session.execute(statement).scalars())
+
+    def has_due(self, workspace_id: uuid.UUID, now: datetime) -> bool:
+        statement = select(
+            select(InboundEvent.id)
+            .where(
+                InboundEvent.workspace_id == workspace_id,
+                InboundEvent.status == "pending",
+                InboundEvent.next_attempt_at <= now,
+            )
+            .exists()
+        )
+        return bool(self.session.execute(statement).scalar())
+
+
+class WorkspaceEventRepository(WorkspaceRepository[InboundEvent]):
+    """What one workspace may see of its inbox (the REST API)."""
+
+    model = InboundEvent
+
+    def list_statement(
+        self, *, status: str | None, source: str | None, before_id: int | None, limit: int
+    ) -> Select[InboundEvent]:
+        statement = self.base_statement()
+        if status:
+            statement = statement.where(InboundEvent.status == status)
+        if source:
+            statement = statement.where(InboundEvent.source == source)
+        if before_id is not None:
+            statement = statement.where(InboundEvent.id < before_id)
+        return statement.order_by(InboundEvent.id.desc()).limit(limit)
+
+    def count_by_status(self) -> dict[str, int]:
+        statement = (
+            select(InboundEvent.status, func.count())
+            .where(InboundEvent.workspace_id == self.workspace_id)
+            .group_by(InboundEvent.status)
+        )
+        return {status: count for status, count in self.session.execute(statement).all()}
+
+    def oldest_pending_received_at(self) -> datetime | None:
+        statement = select(func.min(InboundEvent.received_at)).where(
+            and_(InboundEvent.workspace_id == self.workspace_id, InboundEvent.status == "pending")
+        )
+        return self.session.execute(statement).scalar()

@@ -1,0 +1,1 @@
+"""Domain-free helpers: model base, repository base, time, crypto, pagination."""

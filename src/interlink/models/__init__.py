@@ -1,0 +1,24 @@
+"""Every ORM model, importable from one place so Alembic sees the whole schema."""
+
+from interlink.kit.model import Model
+from interlink.models.connection import Connection
+from interlink.models.inbox import InboundEvent
+from interlink.models.job import Job
+from interlink.models.ledger import LedgerEntry
+from interlink.models.link import Link
+from interlink.models.mapping import FieldMapping, StatusMapping, SyncRule
+from interlink.models.workspace import ApiToken, Workspace
+
+__all__ = [
+    "ApiToken",
+    "Connection",
+    "FieldMapping",
+    "InboundEvent",
+    "Job",
+    "LedgerEntry",
+    "Link",
+    "Model",
+    "StatusMapping",
+    "SyncRule",
+    "Workspace",
+]

@@ -1,0 +1,1 @@
+"""Tenancy: workspaces and their API tokens."""
