@@ -29,7 +29,7 @@ tokens_app = typer.Typer(help="Create, list and revoke workspace API tokens.", n
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(tokens_app, name="tokens")
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on")]
