@@ -194,6 +194,47 @@ def tokens_revoke(
         out.print(f"revoked {token_id}")
 
 
+# -- simulators --------------------------------------------------------------------------------------------
+
+SIMULATED_VENDORS = ("hubspot", "accelo", "accord")
+
+
+@app.command()
+def simulate(
+    vendor: Annotated[str, typer.Argument(help="hubspot, accelo or accord")],
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8100,
+    state_file: Annotated[
+        str | None, typer.Option(help="Keep the simulator's records in this JSON file across restarts")
+    ] = None,
+    webhook_url: Annotated[
+        list[str] | None, typer.Option(help="Deliver the simulator's webhooks here (repeatable)")
+    ] = None,
+) -> None:
+    """Run a vendor simulator alone: a sandbox that speaks the vendor's API and sends its webhooks."""
+    import importlib
+    from pathlib import Path
+
+    import uvicorn
+
+    if vendor not in SIMULATED_VENDORS:
+        fail(f"no simulator for {vendor!r}; choose one of {', '.join(SIMULATED_VENDORS)}")
+    settings = _settings()
+    module = importlib.import_module(f"interlink.simulators.{vendor}")
+    simulator = module.create_app(
+        state_file=Path(state_file) if state_file else None, webhook_urls=list(webhook_url or [])
+    )
+    out.print(f"{vendor} simulator on http://{host}:{port} (control surface under /_sim)")
+    uvicorn.run(
+        simulator,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
 # -- demo --------------------------------------------------------------------------------------------------
 
 
