@@ -87,3 +87,16 @@ def test_webhooks_are_retried_on_the_schedule_until_accepted() -> None:
     assert delivery.outcomes == ["500", "503", "200"]
     assert deliverer.delivered == [delivery]
     deliverer.close()
+
+
+def test_loopback_server_serves_the_app() -> None:
+    from tests.support.servers import serve_over_loopback
+
+    app = FastAPI()
+
+    @app.get("/ping")
+    def ping() -> dict[str, str]:
+        return {"pong": "yes"}
+
+    with serve_over_loopback(app) as base_url:
+        assert httpx.get(f"{base_url}/ping").json() == {"pong": "yes"}
