@@ -1,0 +1,1 @@
+"""Field maps, status maps and sync rules: configuration, validation against live schemas, evaluation."""
