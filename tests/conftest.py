@@ -8,9 +8,7 @@ pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app", "tests.fixtur
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    database = (
-        "PostgreSQL (INTERLINK_TEST_DATABASE_URL)" if TEST_DATABASE_URL else "SQLite (embedded default)"
-    )
+    database = "PostgreSQL (INTERLINK_TEST_DATABASE_URL)" if TEST_DATABASE_URL else "SQLite (embedded default)"
     redis = "Redis (INTERLINK_TEST_REDIS_URL)" if TEST_REDIS_URL else "none: Celery worker tests skip"
     required = "required" if REQUIRE_SERVICES else "optional"
     return [f"interlink: database {database}; broker {redis}; services {required}"]

@@ -76,9 +76,7 @@ def test_malformed_json_is_a_400_with_the_reason(client: TestClient, tenant_head
     assert "not valid JSON" in response.json()["error"]["message"]
 
 
-def test_invalid_fields_are_a_422_naming_the_field(
-    client: TestClient, tenant_headers: dict[str, str]
-) -> None:
+def test_invalid_fields_are_a_422_naming_the_field(client: TestClient, tenant_headers: dict[str, str]) -> None:
     response = client.post("/api/v1/tokens", json={"name": ""}, headers=tenant_headers)
     assert response.status_code == 422
     error = response.json()["error"]

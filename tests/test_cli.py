@@ -15,14 +15,8 @@ from interlink.db import Database
 from tests.fixtures.database import TEST_SECRET_KEY
 
 
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("INTERLINK_") or k.startswith("INTERLINK_TEST_")
-    }
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("INTERLINK_") or k.startswith("INTERLINK_TEST_")}
     return subprocess.run(
         [sys.executable, "-m", "interlink", *args],
         env={**base, **(env or {})},
@@ -88,9 +82,7 @@ def test_workspace_and_token_created_by_the_cli_work_on_the_api(
         assert response.status_code == 200
         assert response.json()["slug"] == "acme-field-services"
 
-    duplicate = run_cli(
-        "workspaces", "create", "Other", "--slug", "acme-field-services", env=env, cwd=tmp_path
-    )
+    duplicate = run_cli("workspaces", "create", "Other", "--slug", "acme-field-services", env=env, cwd=tmp_path)
     assert duplicate.returncode == 1
     assert "already exists" in duplicate.stderr
 

@@ -104,9 +104,7 @@ class Settings(BaseSettings):
         if self.is_sqlite:
             raise ValueError("INTERLINK_DATABASE_URL must point at PostgreSQL in production, not SQLite")
         if self.broker_url is None:
-            raise ValueError(
-                "INTERLINK_BROKER_URL must be set in production (the embedded worker is for one process)"
-            )
+            raise ValueError("INTERLINK_BROKER_URL must be set in production (the embedded worker is for one process)")
         return self
 
     @property

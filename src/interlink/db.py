@@ -69,9 +69,7 @@ class Database:
     """One engine, one session factory, the settings they came from, and the dispatcher that receives jobs
     after commit. Tasks receive this object, so it is all a task needs to reach the database."""
 
-    def __init__(
-        self, settings: Settings, *, dispatcher: JobDispatcher | None = None, pool_size: int = 10
-    ) -> None:
+    def __init__(self, settings: Settings, *, dispatcher: JobDispatcher | None = None, pool_size: int = 10) -> None:
         self.settings = settings
         self.engine = create_db_engine(settings.database_url, pool_size=pool_size)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)

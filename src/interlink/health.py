@@ -34,9 +34,7 @@ def readyz(request: Request) -> JSONResponse:
                 checks["migrations"] = "ok"
             else:
                 ready = False
-                checks["migrations"] = (
-                    f"at {revision or 'nothing'}, code expects {head}: run `interlink migrate`"
-                )
+                checks["migrations"] = f"at {revision or 'nothing'}, code expects {head}: run `interlink migrate`"
     except Exception as exc:
         ready = False
         checks["database"] = f"unreachable: {_one_line(exc)}"

@@ -101,9 +101,7 @@ def test_rotating_the_secret_key_keeps_old_credentials_readable() -> None:
     token = old.encrypt({"access_token": "t0k3n"})
     rotated = CredentialCipher(["new-key-" + "b" * 32, "old-key-" + "a" * 32])
     assert rotated.decrypt(token) == {"access_token": "t0k3n"}
-    assert CredentialCipher(["new-key-" + "b" * 32]).decrypt(rotated.rotate(token)) == {
-        "access_token": "t0k3n"
-    }
+    assert CredentialCipher(["new-key-" + "b" * 32]).decrypt(rotated.rotate(token)) == {"access_token": "t0k3n"}
     with pytest.raises(DecryptionError, match="cannot be decrypted"):
         CredentialCipher(["unrelated-" + "c" * 32]).decrypt(token)
 

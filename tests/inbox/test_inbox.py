@@ -37,9 +37,7 @@ class TestAccepting:
         self, db: Database, tenant: Tenant, dispatcher: RecordingDispatcher
     ) -> None:
         first = accept_probes(db, tenant.workspace.id, probe_event("k1"), probe_event("k2"))
-        again = accept_probes(
-            db, tenant.workspace.id, probe_event("k1"), probe_event("k1"), probe_event("k3")
-        )
+        again = accept_probes(db, tenant.workspace.id, probe_event("k1"), probe_event("k1"), probe_event("k3"))
         assert (first.accepted, first.duplicates) == (2, 0)
         assert (again.accepted, again.duplicates) == (1, 2)
         assert len(statuses(db)) == 3
@@ -164,9 +162,7 @@ class TestLeases:
 
         def slow_worker_wakes_up_and_finishes() -> None:
             with db.transaction() as session:
-                entry = LedgerEntry(
-                    workspace_id=tenant.workspace.id, action="probe_processed", event_ids=[event_id]
-                )
+                entry = LedgerEntry(workspace_id=tenant.workspace.id, action="probe_processed", event_ids=[event_id])
                 session.add(entry)
                 finish_events(session, slow, {event_id: service.DONE})
 
@@ -253,9 +249,7 @@ class TestFailureIsolation:
             raise service.RetryLater("HubSpot answers 503", delay_seconds=30)
 
         with db.transaction() as session:
-            accept_events(
-                session, tenant.workspace.id, "outage", [NewEvent("x", str(i), {}) for i in range(5)]
-            )
+            accept_events(session, tenant.workspace.id, "outage", [NewEvent("x", str(i), {}) for i in range(5)])
         service.drain_workspace(db, tenant.workspace.id)
         assert calls == [5]
         with db.transaction() as session:

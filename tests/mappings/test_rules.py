@@ -15,16 +15,12 @@ SCHEMA = {
     spec.name: spec
     for spec in [
         FieldSpec(name="email", label="Email", type=FieldType.string),
-        FieldSpec(
-            name="lifecyclestage", label="Stage", type=FieldType.enumeration, options=["lead", "customer"]
-        ),
+        FieldSpec(name="lifecyclestage", label="Stage", type=FieldType.enumeration, options=["lead", "customer"]),
         FieldSpec(name="employees", label="Employees", type=FieldType.number),
         FieldSpec(name="signed", label="Signed", type=FieldType.date),
         FieldSpec(name="seen", label="Seen", type=FieldType.datetime),
         FieldSpec(name="vip", label="VIP", type=FieldType.bool),
-        FieldSpec(
-            name="regions", label="Regions", type=FieldType.multi_select, options=["emea", "apac", "amer"]
-        ),
+        FieldSpec(name="regions", label="Regions", type=FieldType.multi_select, options=["emea", "apac", "amer"]),
     ]
 }
 RECORD: dict[str, Any] = {

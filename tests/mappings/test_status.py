@@ -27,9 +27,7 @@ def decide(state: StatusState, **options: object) -> StatusDecision:
 
 
 def test_customer_to_evangelist_when_both_map_to_active_writes_nothing_either_way() -> None:
-    decision = decide(
-        StatusState(hubspot="evangelist", accelo="Active", base_hubspot="customer", base_accelo="Active")
-    )
+    decision = decide(StatusState(hubspot="evangelist", accelo="Active", base_hubspot="customer", base_accelo="Active"))
     assert decision.outcome == "none"
     assert "consistent" in decision.reason
 
@@ -44,18 +42,14 @@ def test_evangelist_stays_evangelist_when_accelo_changes_something_else() -> Non
 
 
 def test_accelo_prospect_to_active_moves_hubspot_to_the_mapped_value() -> None:
-    decision = decide(
-        StatusState(hubspot="lead", accelo="Active", base_hubspot="lead", base_accelo="Prospect")
-    )
+    decision = decide(StatusState(hubspot="lead", accelo="Active", base_hubspot="lead", base_accelo="Prospect"))
     assert decision.outcome == "write_hubspot"
     assert decision.value == "customer"
     assert not decision.clear_first
 
 
 def test_hubspot_moving_pushes_the_mapped_accelo_status() -> None:
-    decision = decide(
-        StatusState(hubspot="customer", accelo="Prospect", base_hubspot="lead", base_accelo="Prospect")
-    )
+    decision = decide(StatusState(hubspot="customer", accelo="Prospect", base_hubspot="lead", base_accelo="Prospect"))
     assert (decision.outcome, decision.value) == ("write_accelo", "Active")
 
 
@@ -65,9 +59,7 @@ def test_an_unmapped_value_writes_nothing_and_says_why() -> None:
     )
     assert decision.outcome == "none"
     assert "'opportunity' is not mapped" in decision.reason
-    unmapped_accelo = decide(
-        StatusState(hubspot="lead", accelo="On Hold", base_hubspot="lead", base_accelo="Prospect")
-    )
+    unmapped_accelo = decide(StatusState(hubspot="lead", accelo="On Hold", base_hubspot="lead", base_accelo="Prospect"))
     assert unmapped_accelo.outcome == "none"
     assert "'On Hold' is not mapped" in unmapped_accelo.reason
 

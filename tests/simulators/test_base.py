@@ -77,9 +77,7 @@ def test_webhooks_are_retried_on_the_schedule_until_accepted() -> None:
             json.dumps({"attempt": attempt}).encode(),
             {"content-type": "application/json"},
         ),
-        judge=lambda response: (
-            "delivered" if response is not None and response.status_code == 200 else "retry"
-        ),
+        judge=lambda response: "delivered" if response is not None and response.status_code == 200 else "retry",
     )
     deliverer.submit(delivery)
     assert deliverer.flush(5)

@@ -23,9 +23,7 @@ def free_port() -> int:
 def serve_over_loopback(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
     """Yield the base URL (``http://127.0.0.1:PORT``) of ``app`` served by a real uvicorn server."""
     port = port or free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"loopback-{port}", daemon=True)
     thread.start()

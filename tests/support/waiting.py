@@ -7,9 +7,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(
-    check: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
-) -> T:
+def wait_for(check: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition") -> T:
     """Poll ``check`` until it returns something truthy; fail the test with ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:

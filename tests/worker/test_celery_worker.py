@@ -46,9 +46,7 @@ def test_events_accepted_while_no_worker_runs_are_processed_once_one_starts(
     assert processed_counts(db) == {}
 
     worker = start_worker()
-    wait_for(
-        lambda: processed_counts(db) == dict.fromkeys(ids, 1), timeout=60, what=f"worker\n{worker.log()}"
-    )
+    wait_for(lambda: processed_counts(db) == dict.fromkeys(ids, 1), timeout=60, what=f"worker\n{worker.log()}")
     assert set(statuses(db).values()) == {"done"}
 
 
@@ -65,9 +63,7 @@ def test_an_event_whose_worker_dies_mid_task_is_recovered_by_the_sweeper(
     web.dispose()
 
     doomed = start_worker()
-    wait_for(
-        lambda: statuses(db).get(event_id) == "processing", timeout=60, what=f"the claim\n{doomed.log()}"
-    )
+    wait_for(lambda: statuses(db).get(event_id) == "processing", timeout=60, what=f"the claim\n{doomed.log()}")
     doomed.kill()
     time.sleep(1)
     assert statuses(db)[event_id] == "processing"
@@ -100,6 +96,4 @@ def test_a_broker_outage_while_accepting_loses_nothing(
     assert statuses(db) == dict.fromkeys(ids, "pending")
 
     worker = start_worker(beat=True)
-    wait_for(
-        lambda: processed_counts(db) == dict.fromkeys(ids, 1), timeout=60, what=f"the sweep\n{worker.log()}"
-    )
+    wait_for(lambda: processed_counts(db) == dict.fromkeys(ids, 1), timeout=60, what=f"the sweep\n{worker.log()}")

@@ -20,9 +20,7 @@ def test_events_accepted_while_the_server_was_down_are_processed_when_it_starts(
     assert processed_counts(db) == {}  # nothing runs them: no worker in this process yet
 
     with TestClient(create_app(settings, database=db, embedded_worker=True)):
-        wait_for(
-            lambda: processed_counts(db) == dict.fromkeys(ids, 1), what="the startup sweep to drain the inbox"
-        )
+        wait_for(lambda: processed_counts(db) == dict.fromkeys(ids, 1), what="the startup sweep to drain the inbox")
         later = accept_probes(db, tenant.workspace.id, probe_event()).event_ids
         wait_for(lambda: processed_counts(db).get(later[0]) == 1, what="an event accepted while running")
     assert processed_counts(db) == dict.fromkeys(ids + later, 1)

@@ -37,9 +37,7 @@ class TestAuthentication:
         assert {token["name"] for token in listed} == {"tests", "ci"}
         assert all("token" not in token for token in listed)  # never shown again
 
-        assert (
-            client.delete(f"/api/v1/tokens/{created.json()['id']}", headers=tenant.headers).status_code == 204
-        )
+        assert client.delete(f"/api/v1/tokens/{created.json()['id']}", headers=tenant.headers).status_code == 204
         assert client.get("/api/v1/workspace", headers=second).status_code == 401
         assert client.get("/api/v1/workspace", headers=tenant.headers).status_code == 200
 
@@ -90,14 +88,10 @@ class TestWorkspaceIsolation:
         assert client.get(f"/api/v1/events/{other['event']}", headers=b_headers).status_code == 200
         assert len(client.get("/api/v1/tokens", headers=b_headers).json()) == 2
 
-    def test_lists_show_only_your_own(
-        self, client: TestClient, tenant: Tenant, other: dict[str, str]
-    ) -> None:
+    def test_lists_show_only_your_own(self, client: TestClient, tenant: Tenant, other: dict[str, str]) -> None:
         assert client.get("/api/v1/connections", headers=tenant.headers).json() == []
         assert client.get("/api/v1/events", headers=tenant.headers).json()["items"] == []
-        assert [token["name"] for token in client.get("/api/v1/tokens", headers=tenant.headers).json()] == [
-            "tests"
-        ]
+        assert [token["name"] for token in client.get("/api/v1/tokens", headers=tenant.headers).json()] == ["tests"]
 
     def test_connecting_the_same_account_twice_is_refused(
         self, client: TestClient, tenant: Tenant, other: dict[str, str]
@@ -109,9 +103,7 @@ class TestWorkspaceIsolation:
 
 
 def test_workspace_options_can_be_changed(client: TestClient, tenant: Tenant) -> None:
-    response = client.patch(
-        "/api/v1/workspace/options", json={"delete_twin_on_delete": True}, headers=tenant.headers
-    )
+    response = client.patch("/api/v1/workspace/options", json={"delete_twin_on_delete": True}, headers=tenant.headers)
     assert response.status_code == 200
     assert response.json()["options"]["delete_twin_on_delete"] is True
     assert response.json()["options"]["allow_lifecycle_backward"] is False

@@ -25,7 +25,5 @@ class AccountLookup(Repository[Connection]):
 
     def by_account(self, system: str, external_account_id: str) -> Connection | None:
         return self.one_or_none(
-            select(Connection).where(
-                Connection.system == system, Connection.external_account_id == external_account_id
-            )
+            select(Connection).where(Connection.system == system, Connection.external_account_id == external_account_id)
         )

@@ -39,9 +39,7 @@ def save_connection(
     system = data.system
     secret_names = secret_fields(type(data))
     secrets = {
-        name: value.get_secret_value()
-        for name in secret_names
-        if isinstance(value := getattr(data, name), SecretStr)
+        name: value.get_secret_value() for name in secret_names if isinstance(value := getattr(data, name), SecretStr)
     }
     public = data.model_dump(mode="json", exclude=secret_names | {"system"})
     external_id = data.external_account_id

@@ -71,9 +71,7 @@ class RateLimited(ConnectorError):
 
     retryable = True
 
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, policy: str | None = None, **kwargs: Any
-    ):
+    def __init__(self, message: str, *, retry_after: float | None = None, policy: str | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
         self.policy = policy

@@ -128,6 +128,4 @@ def json_body(response: httpx.Response, vendor_error: type[ConnectorError] = Mal
     except ValueError:
         kind = response.headers.get("content-type", "no content type")
         snippet = response.text[:120].replace("\n", " ")
-        raise vendor_error(
-            f"expected JSON, got {kind}: {snippet!r}", status_code=response.status_code
-        ) from None
+        raise vendor_error(f"expected JSON, got {kind}: {snippet!r}", status_code=response.status_code) from None

@@ -68,9 +68,7 @@ class InboundEventRepository(Repository[InboundEvent]):
             # SQLite has one writer at a time; re-checking the status keeps the claim atomic.
             claim = claim.where(InboundEvent.id.in_(due.scalar_subquery()), InboundEvent.status == "pending")
         self.session.execute(claim.execution_options(synchronize_session=False))
-        return self.all(
-            select(InboundEvent).where(InboundEvent.claim_token == claim_token).order_by(InboundEvent.id)
-        )
+        return self.all(select(InboundEvent).where(InboundEvent.claim_token == claim_token).order_by(InboundEvent.id))
 
     def still_claimed(self, ids: Sequence[int], claim_token: uuid.UUID) -> set[int]:
         """The ids still held under ``claim_token``, locked until the transaction ends."""

@@ -57,9 +57,7 @@ class AcceptResult:
     event_ids: list[int]
 
 
-def accept_events(
-    session: Session, workspace_id: uuid.UUID, source: str, events: Sequence[NewEvent]
-) -> AcceptResult:
+def accept_events(session: Session, workspace_id: uuid.UUID, source: str, events: Sequence[NewEvent]) -> AcceptResult:
     """Store events (a redelivered dedupe key is dropped) and schedule a drain once this commits."""
     now = utc_now()
     unique: dict[str, NewEvent] = {}
@@ -222,9 +220,7 @@ def finish_events(session: Session, batch: ClaimedBatch, outcomes: dict[int, Out
     batch.finished.update(outcomes)
 
 
-def _resolve(
-    outcome: Outcome, attempts: int, now: datetime, policy: RetryPolicy
-) -> tuple[str, datetime | None]:
+def _resolve(outcome: Outcome, attempts: int, now: datetime, policy: RetryPolicy) -> tuple[str, datetime | None]:
     if outcome.status != "retry":
         return outcome.status, None
     if attempts >= policy.max_attempts:
@@ -242,9 +238,7 @@ class DrainResult:
     more_due: bool = False
 
 
-def drain_workspace(
-    db: Database, workspace_id: uuid.UUID, *, time_budget_seconds: float = 20.0
-) -> DrainResult:
+def drain_workspace(db: Database, workspace_id: uuid.UUID, *, time_budget_seconds: float = 20.0) -> DrainResult:
     """Claim and handle due events of one workspace until none are left or the time budget is spent."""
     result = DrainResult()
     started = time.monotonic()
@@ -383,6 +377,4 @@ def list_events(
     limit: int,
 ) -> Sequence[InboundEvent]:
     repository = WorkspaceEventRepository(session, workspace_id)
-    return repository.all(
-        repository.list_statement(status=status, source=source, before_id=before_id, limit=limit)
-    )
+    return repository.all(repository.list_statement(status=status, source=source, before_id=before_id, limit=limit))

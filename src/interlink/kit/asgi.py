@@ -28,9 +28,7 @@ class ASGITransport(httpx.BaseTransport):
         status, headers, content = self._portal.call(self._call_app, request, body)
         return httpx.Response(status, headers=headers, content=content, request=request)
 
-    async def _call_app(
-        self, request: httpx.Request, body: bytes
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    async def _call_app(self, request: httpx.Request, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         url = request.url
         scope: dict[str, Any] = {
             "type": "http",

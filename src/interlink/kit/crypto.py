@@ -43,9 +43,7 @@ class CredentialCipher:
         try:
             plain = self._fernet.decrypt(token.encode())
         except InvalidToken:
-            raise DecryptionError(
-                "stored credentials cannot be decrypted with the configured secret keys"
-            ) from None
+            raise DecryptionError("stored credentials cannot be decrypted with the configured secret keys") from None
         result: dict[str, Any] = json.loads(plain)
         return result
 

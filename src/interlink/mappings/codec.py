@@ -99,7 +99,5 @@ def codec_for(
     elif direction == "to_hubspot" and hubspot_type in SAFE_CONVERSIONS.get(accelo_type, set()):
         canonical = hubspot_type
     else:
-        raise InvalidValue(
-            f"a HubSpot {hubspot_type} and an Accelo {accelo_type} cannot be mapped {direction}"
-        )
+        raise InvalidValue(f"a HubSpot {hubspot_type} and an Accelo {accelo_type} cannot be mapped {direction}")
     return MappingCodec(hubspot_type, accelo_type, canonical, dict(value_map or {}))

@@ -37,9 +37,7 @@ class FieldSpec(BaseModel):
     description: str | None = None
 
 
-def _builtin(
-    name: str, label: str, type_: FieldType = FieldType.string, *, read_only: bool = False
-) -> FieldSpec:
+def _builtin(name: str, label: str, type_: FieldType = FieldType.string, *, read_only: bool = False) -> FieldSpec:
     return FieldSpec(name=name, label=label, type=type_, source="builtin", read_only=read_only)
 
 

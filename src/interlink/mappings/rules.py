@@ -121,9 +121,7 @@ def validate_rule(condition: Condition, schema: Mapping[str, FieldSpec], *, path
     if spec is None:
         close = sorted(name for name in schema if condition.field.lower() in name.lower())[:5]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise RuleProblem(
-            path, f"unknown field {condition.field!r}{hint}", "pick a field from the schema list"
-        )
+        raise RuleProblem(path, f"unknown field {condition.field!r}{hint}", "pick a field from the schema list")
     if condition.op in {"is_set", "is_not_set"}:
         return
     allowed = OPERATORS_BY_TYPE[spec.type]
@@ -135,9 +133,7 @@ def validate_rule(condition: Condition, schema: Mapping[str, FieldSpec], *, path
         )
     values = condition.value if condition.op in {"in", "not_in"} else [condition.value]
     if condition.op in {"in", "not_in"} and (not isinstance(condition.value, list) or not condition.value):
-        raise RuleProblem(
-            path, f"{condition.op!r} needs a non-empty list of values", 'give a list, e.g. ["a", "b"]'
-        )
+        raise RuleProblem(path, f"{condition.op!r} needs a non-empty list of values", 'give a list, e.g. ["a", "b"]')
     for value in values:
         try:
             expected = _typed_operand(spec, condition.op, value)
@@ -222,19 +218,13 @@ def _evaluate(
     )
 
 
-def _leaf(
-    leaf: Leaf, record: Mapping[str, Canonical], schema: Mapping[str, FieldSpec], path: str
-) -> RuleResult:
+def _leaf(leaf: Leaf, record: Mapping[str, Canonical], schema: Mapping[str, FieldSpec], path: str) -> RuleResult:
     spec = schema.get(leaf.field)
     actual = record.get(leaf.field)
-    described = f"{leaf.field} {leaf.op}" + (
-        "" if leaf.op in {"is_set", "is_not_set"} else f" {leaf.value!r}"
-    )
+    described = f"{leaf.field} {leaf.op}" + ("" if leaf.op in {"is_set", "is_not_set"} else f" {leaf.value!r}")
 
     def result(matched: bool, why: str) -> RuleResult:
-        return RuleResult(
-            matched, f"{described}: {why}", None if matched else leaf, None if matched else path
-        )
+        return RuleResult(matched, f"{described}: {why}", None if matched else leaf, None if matched else path)
 
     if leaf.op == "is_set":
         return result(actual is not None, "set" if actual is not None else "not set")

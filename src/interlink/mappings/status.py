@@ -87,9 +87,7 @@ class StatusDecision:
         return self.outcome in {"write_accelo", "write_hubspot"}
 
 
-def decide_status(
-    maps: StatusMaps, state: StatusState, options: StatusOptions = StatusOptions()
-) -> StatusDecision:
+def decide_status(maps: StatusMaps, state: StatusState, options: StatusOptions = StatusOptions()) -> StatusDecision:
     h, a = state.hubspot, state.accelo
     if maps.consistent(h, a):
         return StatusDecision("none", f"HubSpot {h!r} and Accelo {a!r} are consistent under the status maps")
@@ -126,9 +124,7 @@ def _to_accelo(maps: StatusMaps, state: StatusState, options: StatusOptions) -> 
         return StatusDecision("none", "HubSpot has no status; nothing to send to Accelo")
     target = maps.h2a.get(h)
     if target is None:
-        return StatusDecision(
-            "none", f"HubSpot status {h!r} is not mapped to an Accelo status; nothing written"
-        )
+        return StatusDecision("none", f"HubSpot status {h!r} is not mapped to an Accelo status; nothing written")
     if options.accelo_reachable is not None and target not in options.accelo_reachable:
         current = state.accelo or "no status"
         return StatusDecision(
@@ -136,9 +132,7 @@ def _to_accelo(maps: StatusMaps, state: StatusState, options: StatusOptions) -> 
             f"Accelo has no progression from {current!r} to {target!r} (HubSpot is {h!r}); add one in Accelo",
             value=target,
         )
-    return StatusDecision(
-        "write_accelo", f"HubSpot moved to {h!r}, which maps to Accelo {target!r}", value=target
-    )
+    return StatusDecision("write_accelo", f"HubSpot moved to {h!r}, which maps to Accelo {target!r}", value=target)
 
 
 def _to_hubspot(maps: StatusMaps, state: StatusState, options: StatusOptions) -> StatusDecision:
@@ -147,9 +141,7 @@ def _to_hubspot(maps: StatusMaps, state: StatusState, options: StatusOptions) ->
         return StatusDecision("none", "Accelo has no status; nothing to send to HubSpot")
     target = maps.a2h.get(a)
     if target is None:
-        return StatusDecision(
-            "none", f"Accelo status {a!r} is not mapped to a HubSpot value; nothing written"
-        )
+        return StatusDecision("none", f"Accelo status {a!r} is not mapped to a HubSpot value; nothing written")
     backward = _is_backward(state.hubspot, target, options.hubspot_order)
     if backward and not options.allow_backward:
         return StatusDecision(

@@ -24,9 +24,7 @@ class Connection(UUIDKeyMixin, TimestampMixin, Model):
         UniqueConstraint("system", "external_account_id"),
     )
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     system: Mapped[str] = mapped_column(String(20))
     external_account_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="connected")

@@ -34,17 +34,12 @@ class CallLog:
             return sum(
                 n
                 for (m, r, s), n in self._counts.items()
-                if (method is None or m == method)
-                and (route is None or r == route)
-                and (status is None or s == status)
+                if (method is None or m == method) and (route is None or r == route) and (status is None or s == status)
             )
 
     def snapshot(self) -> list[dict[str, object]]:
         with self._lock:
-            return [
-                {"method": m, "route": r, "status": s, "count": n}
-                for (m, r, s), n in sorted(self._counts.items())
-            ]
+            return [{"method": m, "route": r, "status": s, "count": n} for (m, r, s), n in sorted(self._counts.items())]
 
     def reset(self) -> None:
         with self._lock:

@@ -36,9 +36,7 @@ def get_workspace(workspace_id: uuid.UUID, workspace: WorkspaceDep) -> Workspace
 
 
 @router.patch("/workspace/options", summary="Change workspace options")
-def update_options(
-    body: WorkspaceOptionsUpdate, workspace: WorkspaceDep, session: SessionDep
-) -> WorkspaceRead:
+def update_options(body: WorkspaceOptionsUpdate, workspace: WorkspaceDep, session: SessionDep) -> WorkspaceRead:
     return _read(service.update_options(session, workspace, body))
 
 

@@ -21,9 +21,7 @@ class WorkspaceRepo(Repository[Workspace]):
             as_id = uuid.UUID(slug_or_id)
         except ValueError:
             return self.get_by_slug(slug_or_id)
-        return self.one_or_none(
-            select(Workspace).where(or_(Workspace.id == as_id, Workspace.slug == slug_or_id))
-        )
+        return self.one_or_none(select(Workspace).where(or_(Workspace.id == as_id, Workspace.slug == slug_or_id)))
 
     def list_all(self) -> Sequence[Workspace]:
         return self.all(select(Workspace).order_by(Workspace.created_at))
@@ -33,9 +31,7 @@ class ApiTokenRepo(WorkspaceRepository[ApiToken]):
     model = ApiToken
 
     def list_active(self) -> Sequence[ApiToken]:
-        return self.all(
-            self.base_statement().where(ApiToken.revoked_at.is_(None)).order_by(ApiToken.created_at)
-        )
+        return self.all(self.base_statement().where(ApiToken.revoked_at.is_(None)).order_by(ApiToken.created_at))
 
 
 class TokenLookup(Repository[ApiToken]):

@@ -15,9 +15,7 @@ class HubSpotCredentials(BaseModel):
     system: Literal["hubspot"] = "hubspot"
     portal_id: int = Field(gt=0, description="The HubSpot account (hub) id; webhooks name it as portalId")
     auth_type: Literal["private_app", "oauth"] = "private_app"
-    access_token: SecretStr | None = Field(
-        default=None, description="Private-app token or current OAuth token"
-    )
+    access_token: SecretStr | None = Field(default=None, description="Private-app token or current OAuth token")
     refresh_token: SecretStr | None = None
     access_token_expires_at: float | None = Field(default=None, description="Epoch seconds (OAuth)")
     client_id: str | None = Field(default=None, description="The app's client id (OAuth)")
@@ -26,9 +24,7 @@ class HubSpotCredentials(BaseModel):
         description="The app's client secret: refreshes OAuth tokens and verifies webhook signatures",
     )
     app_id: int | None = Field(default=None, description="The app id; webhooks from our own writes carry it")
-    base_url: str = Field(
-        default=HUBSPOT_API_BASE_URL, description="API base URL (the simulator's, for a sandbox)"
-    )
+    base_url: str = Field(default=HUBSPOT_API_BASE_URL, description="API base URL (the simulator's, for a sandbox)")
 
     @property
     def external_account_id(self) -> str:

@@ -77,9 +77,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_connections")),
-        sa.UniqueConstraint(
-            "system", "external_account_id", name=op.f("uq_connections_system_external_account_id")
-        ),
+        sa.UniqueConstraint("system", "external_account_id", name=op.f("uq_connections_system_external_account_id")),
         sa.UniqueConstraint("workspace_id", "system", name=op.f("uq_connections_workspace_id_system")),
     )
     op.create_index(op.f("ix_connections_workspace_id"), "connections", ["workspace_id"], unique=False)
@@ -124,9 +122,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_field_mappings_workspace_id"), "field_mappings", ["workspace_id"], unique=False)
     op.create_table(
         "inbound_events",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("kind", sa.String(length=80), nullable=False),
@@ -176,9 +172,7 @@ def upgrade() -> None:
         ["workspace_id", "source", "object_type", "object_id"],
         unique=False,
     )
-    op.create_index(
-        "ix_inbound_events_status", "inbound_events", ["status", "lease_expires_at"], unique=False
-    )
+    op.create_index("ix_inbound_events_status", "inbound_events", ["status", "lease_expires_at"], unique=False)
     op.create_table(
         "jobs",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
@@ -253,9 +247,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "hubspot_id IS NOT NULL OR accelo_id IS NOT NULL", name=op.f("ck_links_one_side_set")
-        ),
+        sa.CheckConstraint("hubspot_id IS NOT NULL OR accelo_id IS NOT NULL", name=op.f("ck_links_one_side_set")),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspaces.id"],
@@ -306,9 +298,7 @@ def upgrade() -> None:
             name=op.f("uq_status_mappings_workspace_id_object_type_direction_source_value"),
         ),
     )
-    op.create_index(
-        op.f("ix_status_mappings_workspace_id"), "status_mappings", ["workspace_id"], unique=False
-    )
+    op.create_index(op.f("ix_status_mappings_workspace_id"), "status_mappings", ["workspace_id"], unique=False)
     op.create_table(
         "sync_rules",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
@@ -340,9 +330,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_sync_rules_workspace_id"), "sync_rules", ["workspace_id"], unique=False)
     op.create_table(
         "sync_ledger",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("action", sa.String(length=30), nullable=False),
@@ -374,9 +362,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("job_id", sa.Uuid(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_sync_ledger_job_id_jobs"), ondelete="SET NULL"
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_sync_ledger_job_id_jobs"), ondelete="SET NULL"),
         sa.ForeignKeyConstraint(
             ["link_id"], ["links.id"], name=op.f("fk_sync_ledger_link_id_links"), ondelete="SET NULL"
         ),
