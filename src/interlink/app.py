@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from interlink import __version__
+from interlink import __version__, wiring
 from interlink.api import api_router
 from interlink.config import Settings, load_settings
 from interlink.db import Database
@@ -99,9 +99,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             for error in exc.errors()
         ]
         if any(problem["type"] == "json_invalid" for problem in problems):
-            return JSONResponse(
-                error_body("bad_request", "the request body is not valid JSON", problems), 400
-            )
+            return JSONResponse(error_body("bad_request", "the request body is not valid JSON", problems), 400)
         summary = "; ".join(f"{problem['field']}: {problem['message']}" for problem in problems[:5])
         return JSONResponse(error_body("validation_error", summary, problems), status_code=422)
 
@@ -125,6 +123,7 @@ def create_app(
     """Build the app. With no broker configured, the embedded worker runs inside the server process
     (``embedded_worker=False`` turns it off, e.g. for a web-only replica or API tests)."""
     settings = settings or load_settings()
+    wiring.load()
     db = database or Database(settings)
     run_embedded = settings.uses_embedded_worker if embedded_worker is None else embedded_worker
     worker = EmbeddedWorker(db, settings) if run_embedded else None

@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from interlink import wiring
 from interlink.config import ConfigurationError, Settings, load_settings
 from interlink.errors import InterlinkError
 from interlink.logging import configure_logging
@@ -46,6 +47,7 @@ def fail(message: str) -> NoReturn:
 
 def _settings() -> Settings:
     settings = load_settings()
+    wiring.load()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
     return settings
 
@@ -177,9 +179,7 @@ def tokens_list(workspace: WorkspaceOption) -> None:
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(
-    workspace: WorkspaceOption, token_id: Annotated[str, typer.Argument(help="Token id")]
-) -> None:
+def tokens_revoke(workspace: WorkspaceOption, token_id: Annotated[str, typer.Argument(help="Token id")]) -> None:
     """Revoke a token; requests with it get 401 from now on."""
     import uuid
 

@@ -6,7 +6,7 @@ from interlink.models.inbox import InboundEvent
 from interlink.models.job import Job
 from interlink.models.ledger import LedgerEntry
 from interlink.models.link import Link
-from interlink.models.mapping import FieldMapping, StatusMapping, SyncRule
+from interlink.models.mapping import FieldMapping, SchemaSnapshot, StatusMapping, SyncRule
 from interlink.models.workspace import ApiToken, Workspace
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "LedgerEntry",
     "Link",
     "Model",
+    "SchemaSnapshot",
     "StatusMapping",
     "SyncRule",
     "Workspace",

@@ -56,7 +56,9 @@ def periodic(task_name: str, interval: Callable[[Settings], float], **kwargs: An
 
 def load_tasks() -> None:
     """Import every feature's tasks so the registry is complete; both worker kinds call this first."""
-    import interlink.worker.tasks  # noqa: F401
+    from interlink import wiring
+
+    wiring.load()
 
 
 def run_task(db: Database, name: str, kwargs: dict[str, Any]) -> Any:

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+ConflictPolicy = Literal["hubspot_wins", "accelo_wins", "latest", "review"]
 
 
 class WorkspaceOptions(BaseModel):
@@ -23,6 +26,18 @@ class WorkspaceOptions(BaseModel):
         default=False,
         description="Create records whose match key (email, domain/name) is blank instead of skipping",
     )
+    contact_status_property: str = Field(
+        default="lifecyclestage", description="The HubSpot property that holds a contact's status"
+    )
+    company_status_property: str = Field(
+        default="lifecyclestage", description="The HubSpot property that holds a company's status"
+    )
+    status_conflict_policy: ConflictPolicy = Field(
+        default="latest", description="Who wins when both sides changed a status since the last sync"
+    )
+
+    def status_property(self, object_type: str) -> str:
+        return self.contact_status_property if object_type == "contact" else self.company_status_property
 
 
 class WorkspaceRead(BaseModel):
@@ -41,6 +56,9 @@ class WorkspaceOptionsUpdate(BaseModel):
     allow_lifecycle_backward: bool | None = None
     delete_twin_on_delete: bool | None = None
     allow_blank_match_key: bool | None = None
+    contact_status_property: str | None = None
+    company_status_property: str | None = None
+    status_conflict_policy: ConflictPolicy | None = None
 
 
 class TokenCreate(BaseModel):

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from interlink.kit.repository import WorkspaceRepository
+from interlink.models import FieldMapping, SchemaSnapshot, StatusMapping, SyncRule
+
+
+class FieldMappingRepo(WorkspaceRepository[FieldMapping]):
+    model = FieldMapping
+
+    def for_type(self, object_type: str | None = None, *, enabled_only: bool = False) -> Sequence[FieldMapping]:
+        statement = self.base_statement()
+        if object_type:
+            statement = statement.where(FieldMapping.object_type == object_type)
+        if enabled_only:
+            statement = statement.where(FieldMapping.enabled.is_(True))
+        return self.all(
+            statement.order_by(FieldMapping.object_type, FieldMapping.builtin.desc(), FieldMapping.created_at)
+        )
+
+
+class StatusMappingRepo(WorkspaceRepository[StatusMapping]):
+    model = StatusMapping
+
+    def for_type(self, object_type: str | None = None) -> Sequence[StatusMapping]:
+        statement = self.base_statement()
+        if object_type:
+            statement = statement.where(StatusMapping.object_type == object_type)
+        return self.all(
+            statement.order_by(StatusMapping.object_type, StatusMapping.direction, StatusMapping.source_value)
+        )
+
+    def find(self, object_type: str, direction: str, source_value: str) -> StatusMapping | None:
+        return self.one_or_none(
+            self.base_statement().where(
+                StatusMapping.object_type == object_type,
+                StatusMapping.direction == direction,
+                StatusMapping.source_value == source_value,
+            )
+        )
+
+
+class SyncRuleRepo(WorkspaceRepository[SyncRule]):
+    model = SyncRule
+
+    def list_all(self) -> Sequence[SyncRule]:
+        return self.all(self.base_statement().order_by(SyncRule.object_type, SyncRule.direction))
+
+    def find(self, object_type: str, direction: str) -> SyncRule | None:
+        return self.one_or_none(
+            self.base_statement().where(SyncRule.object_type == object_type, SyncRule.direction == direction)
+        )
+
+
+class SchemaSnapshotRepo(WorkspaceRepository[SchemaSnapshot]):
+    model = SchemaSnapshot
+
+    def find(self, system: str, object_type: str) -> SchemaSnapshot | None:
+        return self.one_or_none(
+            self.base_statement().where(SchemaSnapshot.system == system, SchemaSnapshot.object_type == object_type)
+        )
+
+    def workspaces_with_snapshots(self) -> Sequence[SchemaSnapshot]:
+        return self.all(select(SchemaSnapshot))

@@ -1,0 +1,84 @@
+"""Where live field lists come from, and the cache in front of them.
+
+``SchemaSource`` is what the mappings layer needs of the vendors (implemented over the HubSpot and Accelo
+clients in ``interlink.mappings.live``). ``get_schema`` serves a cached snapshot when it is fresh, fetches
+and stores a new one otherwise, and falls back to the last snapshot when a vendor cannot be reached.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from interlink.connectors.errors import ConnectorError
+from interlink.errors import InterlinkError, ValidationFailed
+from interlink.kit.time import utc_now
+from interlink.mappings.fields import FieldSpec, ObjectType, System
+from interlink.mappings.repository import SchemaSnapshotRepo
+from interlink.models import SchemaSnapshot
+
+log = logging.getLogger(__name__)
+
+SCHEMA_MAX_AGE = timedelta(minutes=15)
+
+
+class UpstreamUnavailable(InterlinkError):
+    status_code = 502
+    code = "upstream_error"
+
+
+class SchemaSource(Protocol):
+    def connected(self, system: System) -> bool: ...
+
+    def fetch(self, system: System, object_type: ObjectType) -> list[FieldSpec]: ...
+
+    def fetch_record(self, system: System, object_type: ObjectType, record_id: str) -> dict[str, Any]:
+        """One record's raw values keyed by the field names ``fetch`` lists (for "try the rule on a record")."""
+        ...
+
+
+def get_schema(
+    session: Session,
+    workspace_id: uuid.UUID,
+    system: System,
+    object_type: ObjectType,
+    source: SchemaSource,
+    *,
+    refresh: bool = False,
+    max_age: timedelta = SCHEMA_MAX_AGE,
+) -> list[FieldSpec]:
+    repository = SchemaSnapshotRepo(session, workspace_id)
+    snapshot = repository.find(system, object_type)
+    fresh = snapshot is not None and utc_now() - snapshot.fetched_at < max_age
+    if snapshot is not None and fresh and not refresh:
+        return [FieldSpec.model_validate(field) for field in snapshot.fields]
+    if not source.connected(system):
+        if snapshot is not None:
+            return [FieldSpec.model_validate(field) for field in snapshot.fields]
+        raise ValidationFailed(
+            f"this workspace has no {system} connection, so its {object_type} fields are unknown",
+            details={"field": "system", "fix": f"connect {system} first (PUT /api/v1/connections/{system})"},
+        )
+    try:
+        fields = source.fetch(system, object_type)
+    except ConnectorError as exc:
+        if snapshot is not None:
+            log.warning("using the cached %s %s schema: %s", system, object_type, exc)
+            return [FieldSpec.model_validate(field) for field in snapshot.fields]
+        raise UpstreamUnavailable(f"could not read {system}'s {object_type} fields: {exc}") from exc
+    dumped = [field.model_dump(mode="json") for field in fields]
+    if snapshot is None:
+        repository.add(SchemaSnapshot(workspace_id=workspace_id, system=system, object_type=object_type, fields=dumped))
+    else:
+        snapshot.fields = dumped
+        snapshot.fetched_at = utc_now()
+        session.flush()
+    return fields
+
+
+def schema_by_name(fields: list[FieldSpec]) -> dict[str, FieldSpec]:
+    return {field.name: field for field in fields}

@@ -1,0 +1,244 @@
+"""Checking a field mapping against both systems' live schemas before it is saved.
+
+Each problem names the field and the fix, so the API's 422 (and the admin UI, next to the row) can say
+exactly what to do: unknown property, incompatible types, missing enum option, read-only target, the same
+target field written by two mappings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from interlink.mappings.canonical import FieldType, InvalidValue
+from interlink.mappings.codec import codec_for
+from interlink.mappings.fields import FieldSpec
+
+STATUS_FIELDS = {"lifecyclestage", "hs_lead_status", "status"}
+
+
+@dataclass(frozen=True)
+class MappingProblem:
+    field: str
+    message: str
+    fix: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class MappingDraft:
+    object_type: str
+    hubspot_property: str
+    accelo_field: str
+    direction: str
+    value_map: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ExistingMapping:
+    hubspot_property: str
+    accelo_field: str
+    direction: str
+
+
+def writes_hubspot(direction: str) -> bool:
+    return direction in {"both", "to_hubspot"}
+
+
+def writes_accelo(direction: str) -> bool:
+    return direction in {"both", "to_accelo"}
+
+
+def _suggest(name: str, options: Iterable[str]) -> str:
+    close = [option for option in options if name.lower() in option.lower() or option.lower() in name.lower()]
+    return f" (similar: {', '.join(sorted(close)[:5])})" if close else ""
+
+
+def validate_mapping(
+    draft: MappingDraft,
+    hubspot_schema: Mapping[str, FieldSpec],
+    accelo_schema: Mapping[str, FieldSpec],
+    others: Iterable[ExistingMapping] = (),
+) -> list[MappingProblem]:
+    """All problems with ``draft`` (empty when it can be saved). ``others``: the type's other mappings."""
+    problems: list[MappingProblem] = []
+    hubspot = hubspot_schema.get(draft.hubspot_property)
+    accelo = accelo_schema.get(draft.accelo_field)
+    if hubspot is None:
+        problems.append(
+            MappingProblem(
+                "hubspot_property",
+                f"HubSpot has no {draft.object_type} property {draft.hubspot_property!r}"
+                + _suggest(draft.hubspot_property, hubspot_schema),
+                "pick a property from GET /schema/hubspot/{object_type}, or create it in HubSpot first",
+            )
+        )
+    if accelo is None:
+        problems.append(
+            MappingProblem(
+                "accelo_field",
+                f"Accelo has no {draft.object_type} field {draft.accelo_field!r}"
+                + _suggest(draft.accelo_field, accelo_schema),
+                "pick a field from GET /schema/accelo/{object_type} (built-in name, profile:<id> or segmentation:<id>)",
+            )
+        )
+    if hubspot is None or accelo is None:
+        return problems
+
+    if hubspot.name in STATUS_FIELDS or accelo.source == "status":
+        problems.append(
+            MappingProblem(
+                "hubspot_property" if hubspot.name in STATUS_FIELDS else "accelo_field",
+                "statuses are synced by the status mappings, not by field mappings",
+                "remove this mapping and edit /status-mappings instead",
+            )
+        )
+        return problems
+    if accelo.source == "segmentation" and draft.direction != "to_hubspot":
+        problems.append(
+            MappingProblem(
+                "direction",
+                f"Accelo category {accelo.label!r} is read-only in Accelo's API",
+                "set direction to 'to_hubspot'",
+            )
+        )
+    elif writes_accelo(draft.direction) and accelo.read_only:
+        problems.append(
+            MappingProblem(
+                "accelo_field",
+                f"Accelo field {accelo.label!r} is read-only, and direction {draft.direction!r} writes to it",
+                "set direction to 'to_hubspot', or pick a writable Accelo field",
+            )
+        )
+    if writes_hubspot(draft.direction) and hubspot.read_only:
+        problems.append(
+            MappingProblem(
+                "hubspot_property",
+                f"HubSpot property {hubspot.name!r} is read-only, and direction {draft.direction!r} writes to it",
+                "set direction to 'to_accelo', or pick a writable HubSpot property",
+            )
+        )
+
+    try:
+        codec = codec_for(hubspot.type, accelo.type, draft.direction, dict(draft.value_map or {}))
+    except InvalidValue:
+        one_way = _one_way_alternative(hubspot.type, accelo.type)
+        problems.append(
+            MappingProblem(
+                "accelo_field",
+                f"HubSpot {hubspot.name!r} is a {hubspot.type} and Accelo {accelo.label!r} is a {accelo.type}: "
+                f"they cannot be mapped {draft.direction!r}",
+                f"map it {one_way}, or pick an Accelo {hubspot.type} field"
+                if one_way
+                else f"pick an Accelo {hubspot.type} field",
+            )
+        )
+        return problems
+
+    if codec.canonical_type in {FieldType.enumeration, FieldType.multi_select} or draft.value_map:
+        problems.extend(_option_problems(draft, hubspot, accelo))
+    problems.extend(_duplicate_targets(draft, others))
+    return problems
+
+
+def _one_way_alternative(hubspot_type: FieldType, accelo_type: FieldType) -> str | None:
+    from interlink.mappings.codec import SAFE_CONVERSIONS
+
+    if accelo_type in SAFE_CONVERSIONS.get(hubspot_type, set()):
+        return "'to_accelo' only"
+    if hubspot_type in SAFE_CONVERSIONS.get(accelo_type, set()):
+        return "'to_hubspot' only"
+    return None
+
+
+def _option_problems(draft: MappingDraft, hubspot: FieldSpec, accelo: FieldSpec) -> list[MappingProblem]:
+    problems = []
+    value_map = dict(draft.value_map or {})
+    hubspot_options = set(hubspot.options or [])
+    accelo_options = set(accelo.options or [])
+    if value_map:
+        unknown_keys = sorted(set(value_map) - hubspot_options) if hubspot_options else []
+        unknown_values = sorted(set(value_map.values()) - accelo_options) if accelo_options else []
+        if unknown_keys:
+            problems.append(
+                MappingProblem(
+                    "value_map",
+                    f"not options of HubSpot {hubspot.name!r}: {', '.join(unknown_keys)}",
+                    f"use HubSpot's internal values: {', '.join(sorted(hubspot_options)[:20])}",
+                )
+            )
+        if unknown_values:
+            problems.append(
+                MappingProblem(
+                    "value_map",
+                    f"not options of Accelo {accelo.label!r}: {', '.join(unknown_values)}",
+                    f"use Accelo's options: {', '.join(sorted(accelo_options)[:20])}",
+                )
+            )
+        if draft.direction == "both" and len(set(value_map.values())) != len(value_map):
+            problems.append(
+                MappingProblem(
+                    "value_map",
+                    "two HubSpot options map to the same Accelo option, so a two-way mapping cannot map it back",
+                    "make the value map one-to-one, or make the mapping one-way",
+                )
+            )
+    if problems:
+        return problems
+    inverse = {target: source for source, target in value_map.items()}
+    if writes_accelo(draft.direction) and hubspot_options and accelo_options:
+        missing = sorted(option for option in hubspot_options if value_map.get(option, option) not in accelo_options)
+        if missing:
+            problems.append(
+                MappingProblem(
+                    "value_map",
+                    f"HubSpot options with no Accelo option to go to: {', '.join(missing)}",
+                    f"add them to the value map (Accelo options: {', '.join(sorted(accelo_options)[:20])}), "
+                    "or add the options in Accelo",
+                )
+            )
+    if writes_hubspot(draft.direction) and hubspot_options and accelo_options:
+        missing = sorted(option for option in accelo_options if inverse.get(option, option) not in hubspot_options)
+        if missing:
+            problems.append(
+                MappingProblem(
+                    "value_map",
+                    f"Accelo options with no HubSpot option to go to: {', '.join(missing)}",
+                    "add them to the value map, or add the options to the HubSpot property",
+                )
+            )
+    return problems
+
+
+def _duplicate_targets(draft: MappingDraft, others: Iterable[ExistingMapping]) -> list[MappingProblem]:
+    problems = []
+    for other in others:
+        if (
+            writes_accelo(draft.direction)
+            and writes_accelo(other.direction)
+            and other.accelo_field == draft.accelo_field
+        ):
+            problems.append(
+                MappingProblem(
+                    "accelo_field",
+                    f"Accelo field {draft.accelo_field!r} is already written by the mapping from "
+                    f"HubSpot {other.hubspot_property!r}",
+                    "map a different Accelo field, or change or remove the other mapping",
+                )
+            )
+        if (
+            writes_hubspot(draft.direction)
+            and writes_hubspot(other.direction)
+            and other.hubspot_property == draft.hubspot_property
+        ):
+            problems.append(
+                MappingProblem(
+                    "hubspot_property",
+                    f"HubSpot property {draft.hubspot_property!r} is already written by the mapping from "
+                    f"Accelo {other.accelo_field!r}",
+                    "map a different HubSpot property, or change or remove the other mapping",
+                )
+            )
+    return problems

@@ -1,0 +1,1 @@
+"""The sync engine: intake, reconcile (pure), matching, links, ledger, orchestration and jobs."""

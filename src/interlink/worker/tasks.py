@@ -1,3 +1,0 @@
-"""Imports every feature's ``tasks`` module so the registry is complete in any process."""
-
-import interlink.inbox.tasks  # noqa: F401
