@@ -1,4 +1,5 @@
-"""The REST API under /api/v1: every route is workspace-scoped by its bearer token."""
+"""Routers: the REST API under /api/v1 (every route workspace-scoped by its bearer token), and the vendor
+webhook endpoints under /webhooks (authenticated by the vendor's signature instead)."""
 
 from fastapi import APIRouter
 
@@ -10,3 +11,5 @@ api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(workspaces_router)
 api_router.include_router(connections_router)
 api_router.include_router(inbox_router)
+
+webhooks_router = APIRouter(prefix="/webhooks", tags=["webhooks"])

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interlink import __version__, wiring
-from interlink.api import api_router
+from interlink.api import api_router, webhooks_router
 from interlink.config import Settings, load_settings
 from interlink.db import Database
 from interlink.errors import InterlinkError
@@ -158,6 +158,7 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(webhooks_router)
     return app
 
 
