@@ -5,11 +5,13 @@ from fastapi import APIRouter
 
 from interlink.connections.endpoints import router as connections_router
 from interlink.inbox.endpoints import router as inbox_router
+from interlink.sync.endpoints import router as links_router
 from interlink.workspaces.endpoints import router as workspaces_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(workspaces_router)
 api_router.include_router(connections_router)
 api_router.include_router(inbox_router)
+api_router.include_router(links_router)
 
 webhooks_router = APIRouter(prefix="/webhooks", tags=["webhooks"])

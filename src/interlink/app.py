@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +24,7 @@ from interlink.errors import InterlinkError
 from interlink.health import router as health_router
 from interlink.kit.crypto import CredentialCipher
 from interlink.logging import configure_logging, request_id_var
+from interlink.metrics import DatabaseCollector
 from interlink.worker.embedded import EmbeddedWorker
 
 log = logging.getLogger("interlink.http")
@@ -154,6 +156,8 @@ def create_app(
     app.state.db = db
     app.state.embedded_worker = worker
     app.state.cipher = CredentialCipher(settings.secret_keys())
+    app.state.metrics_registry = CollectorRegistry(auto_describe=True)
+    app.state.metrics_registry.register(DatabaseCollector(db))
     app.add_middleware(RequestContextMiddleware)
     _install_error_handlers(app)
     app.include_router(health_router)

@@ -1,4 +1,4 @@
-"""Liveness and readiness. ``/healthz``: the process answers. ``/readyz``: the database is reachable and
+"""Liveness, readiness and metrics. ``/healthz``: the process answers. ``/readyz``: the database is reachable and
 migrated, and the worker side is reachable (the broker, or the embedded worker's threads)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from interlink.db import Database
@@ -18,6 +18,17 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", summary="Alive")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus exposition: process counters, plus inbox lag and link states read from the database."""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from interlink.metrics import registry
+
+    body = generate_latest(registry) + generate_latest(request.app.state.metrics_registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz", summary="Ready to serve: database, migrations and worker side reachable")

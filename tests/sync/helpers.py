@@ -7,6 +7,7 @@ from typing import Any
 
 from interlink.mappings.canonical import FieldType
 from interlink.mappings.codec import codec_for
+from interlink.mappings.fields import FieldSpec
 from interlink.mappings.rules import Condition, Leaf
 from interlink.mappings.status import StatusMaps
 from interlink.sync.plan import AcceloRecord, FieldRule, HubSpotRecord, LinkState, SyncConfig
@@ -51,6 +52,10 @@ CONTACT_FIELDS = (
 EVERYONE: Condition = Leaf(field="email", op="is_set")
 
 
+def schema(**types: FieldType) -> dict[str, FieldSpec]:
+    return {name: FieldSpec(name=name, label=name, type=field_type) for name, field_type in types.items()}
+
+
 def config(**overrides: Any) -> SyncConfig:
     values: dict[str, Any] = {
         "object_type": "contact",
@@ -59,12 +64,10 @@ def config(**overrides: Any) -> SyncConfig:
         "status_maps": CONTACT_STATUS,
         "pull_rule": EVERYONE,
         "push_rule": Leaf(field="affiliation.email", op="is_set"),
-        "hubspot_types": {
-            "email": FieldType.string,
-            "lifecyclestage": FieldType.enumeration,
-            "firstname": FieldType.string,
-        },
-        "accelo_types": {"affiliation.email": FieldType.string, "status": FieldType.enumeration},
+        "hubspot_schema": schema(
+            email=FieldType.string, lifecyclestage=FieldType.enumeration, firstname=FieldType.string
+        ),
+        "accelo_schema": schema(**{"affiliation.email": FieldType.string, "status": FieldType.enumeration}),
         **overrides,
     }
     return SyncConfig(**values)

@@ -108,6 +108,15 @@ class RuleProblem(ValueError):
         self.fix = fix
 
 
+def fields_of(condition: Condition | None) -> set[str]:
+    """Every field a rule looks at (so a record is decoded only as far as the rule needs)."""
+    if condition is None:
+        return set()
+    if isinstance(condition, Leaf):
+        return {condition.field}
+    return set().union(*(fields_of(child) for child in condition.children))
+
+
 # -- validation (when a rule is saved) ---------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from interlink.kit.model import Model
 from interlink.models.connection import Connection
+from interlink.models.cursor import SyncCursor
 from interlink.models.inbox import InboundEvent
 from interlink.models.job import Job
 from interlink.models.ledger import LedgerEntry
@@ -20,6 +21,7 @@ __all__ = [
     "Model",
     "SchemaSnapshot",
     "StatusMapping",
+    "SyncCursor",
     "SyncRule",
     "Workspace",
 ]

@@ -57,3 +57,8 @@ class Link(UUIDKeyMixin, TimestampMixin, Model):
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_synced_at: Mapped[datetime | None]
+    # in the review queue: a person should look (closed by a deletion, duplicate, blocked status, ...)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    # which system our last write for this link went to: an event from there that changes nothing is our echo
+    last_written_side: Mapped[str | None] = mapped_column(String(10))
+    last_written_at: Mapped[datetime | None]

@@ -15,8 +15,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
-from interlink.mappings.canonical import FieldType
 from interlink.mappings.codec import MappingCodec
+from interlink.mappings.fields import FieldSpec
 from interlink.mappings.rules import Condition
 from interlink.mappings.status import ConflictPolicy, StatusMaps
 
@@ -94,8 +94,8 @@ class SyncConfig:
     allow_backward: bool = False
     pull_rule: Condition | None = None  # which HubSpot records may be created in Accelo
     push_rule: Condition | None = None  # which Accelo records may be created in HubSpot
-    hubspot_types: Mapping[str, FieldType] = default(default_factory=dict)  # for evaluating pull rules
-    accelo_types: Mapping[str, FieldType] = default(default_factory=dict)  # for evaluating push rules
+    hubspot_schema: Mapping[str, FieldSpec] = default(default_factory=dict)  # for evaluating pull rules
+    accelo_schema: Mapping[str, FieldSpec] = default(default_factory=dict)  # for evaluating push rules
     allow_blank_match_key: bool = False
     delete_twin_on_delete: bool = False
     oscillation: OscillationLimit = OscillationLimit()

@@ -11,14 +11,13 @@ suppression needs no time windows and no "currently syncing" flags.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from interlink.mappings.canonical import Canonical, InvalidValue, decode_accelo, decode_hubspot
-from interlink.mappings.fields import FieldSpec
-from interlink.mappings.rules import RuleResult, evaluate
+from interlink.mappings.rules import RuleResult, evaluate, fields_of
 from interlink.mappings.status import LIFECYCLE_ORDER, StatusOptions, StatusState, decide_status
 from interlink.sync.matching import accelo_keys, hubspot_keys
 from interlink.sync.plan import (
@@ -375,31 +374,25 @@ def _deleted(
 # -- an unlinked record ------------------------------------------------------------------------------------
 
 
-def _canonical(values: Mapping[str, Any], types: Mapping[str, Any], system: Side) -> dict[str, Canonical]:
-    decode = decode_hubspot if system == "hubspot" else decode_accelo
-    result: dict[str, Canonical] = {}
-    for name, field_type in types.items():
+def rule_decision(config: SyncConfig, record: HubSpotRecord | AcceloRecord) -> RuleResult:
+    """Does this unlinked record pass the sync rule for its direction? (The engine asks before looking for
+    twins, so records the rules reject cost no lookups.)"""
+    if isinstance(record, HubSpotRecord):
+        rule, schema, raw, direction = config.pull_rule, config.hubspot_schema, record.properties, "pull"
+        decode = decode_hubspot
+    else:
+        rule, schema, direction = config.push_rule, config.accelo_schema, "push"
+        raw = {**record.fields, "status": record.status}
+        decode = decode_accelo
+    values: dict[str, Canonical] = {}
+    for name in fields_of(rule):
+        spec = schema.get(name)
+        if spec is None:
+            continue
         try:
-            result[name] = decode(field_type, values.get(name))
+            values[name] = decode(spec.type, raw.get(name))
         except InvalidValue:
             continue
-    return result
-
-
-def _rule_passes(config: SyncConfig, record: HubSpotRecord | AcceloRecord) -> RuleResult:
-    if isinstance(record, HubSpotRecord):
-        rule, types, raw, direction = config.pull_rule, config.hubspot_types, dict(record.properties), "pull"
-        system: Side = "hubspot"
-    else:
-        rule, types, raw, direction = (
-            config.push_rule,
-            config.accelo_types,
-            {**record.fields, "status": record.status},
-            "push",
-        )
-        system = "accelo"
-    schema = {name: FieldSpec(name=name, label=name, type=field_type) for name, field_type in types.items()}
-    values = _canonical(raw, types, system)
     return evaluate(rule, values, schema, object_type=config.object_type, direction=direction)
 
 
@@ -416,7 +409,7 @@ def _unlinked(
     hubspot_id, accelo_id = (record.id, None) if from_hubspot else (None, record.id)
     what = f"{source} {config.object_type} {record.id}"
 
-    decision = _rule_passes(config, record)
+    decision = rule_decision(config, record)
     if not decision.matched:
         details: dict[str, Any] = {"rule_path": decision.path}
         if decision.failing_leaf is not None:

@@ -1,0 +1,77 @@
+"""Prometheus metrics at ``/metrics``, through the standard client library.
+
+Counters and histograms are process-wide; with several worker processes, each exports its own (scrape them
+all, or run the multiprocess collector). Gauges that describe the database (inbox lag, records by link state)
+are read from it at scrape time, so any web replica reports the truth.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from interlink.db import Database
+from interlink.kit.time import utc_now
+from interlink.models import InboundEvent, Link
+
+registry = CollectorRegistry(auto_describe=True)
+
+EVENTS_RECEIVED = Counter(
+    "interlink_events_received_total", "Webhook events accepted into the inbox", ["source"], registry=registry
+)
+EVENTS_DUPLICATE = Counter(
+    "interlink_events_duplicate_total", "Webhook events dropped as redeliveries", ["source"], registry=registry
+)
+EVENTS_PROCESSED = Counter(
+    "interlink_events_processed_total", "Inbox events finished, by outcome", ["source", "outcome"], registry=registry
+)
+VENDOR_CALLS = Counter(
+    "interlink_vendor_calls_total", "Calls to vendor APIs", ["vendor", "route", "status"], registry=registry
+)
+RATE_LIMITED = Counter("interlink_vendor_rate_limited_total", "429 answers from vendors", ["vendor"], registry=registry)
+SYNC_LATENCY = Histogram(
+    "interlink_sync_latency_seconds",
+    "From a webhook's arrival to the write in the other system",
+    ["source"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900),
+    registry=registry,
+)
+
+
+def observe_vendor_call(*, vendor: str, route: str, status: int | None, seconds: float) -> None:
+    """A ``CallObserver`` for the connectors' VendorHttp."""
+    VENDOR_CALLS.labels(vendor=vendor, route=route, status=str(status) if status is not None else "error").inc()
+    if status == 429:
+        RATE_LIMITED.labels(vendor=vendor).inc()
+
+
+class DatabaseCollector(Collector):
+    """Inbox lag and records by link state, read from the database at scrape time."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self):  # type: ignore[no-untyped-def]  # prometheus_client's Collector protocol
+        with self.db.session() as session:
+            oldest = session.scalar(select(func.min(InboundEvent.received_at)).where(InboundEvent.status == "pending"))
+            pending = session.execute(
+                select(InboundEvent.source, func.count())
+                .where(InboundEvent.status == "pending")
+                .group_by(InboundEvent.source)
+            ).all()
+            states = session.execute(
+                select(Link.object_type, Link.state, func.count()).group_by(Link.object_type, Link.state)
+            ).all()
+        lag = GaugeMetricFamily("interlink_inbox_lag_seconds", "Age of the oldest pending inbox event")
+        lag.add_metric([], (utc_now() - oldest).total_seconds() if oldest else 0.0)
+        yield lag
+        depth = GaugeMetricFamily("interlink_inbox_pending", "Pending inbox events", labels=["source"])
+        for source, count in pending:
+            depth.add_metric([source], count)
+        yield depth
+        links = GaugeMetricFamily("interlink_links", "Records by link state", labels=["object_type", "state"])
+        for object_type, state, count in states:
+            links.add_metric([object_type, state], count)
+        yield links

@@ -1,0 +1,1 @@
+"""The engine's ports implemented over the vendor clients."""

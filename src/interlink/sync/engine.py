@@ -1,0 +1,560 @@
+"""The engine: one claimed batch of inbox events, from hints to both systems in step.
+
+    touches (coalesced by record) -> merges re-point links -> per object type, companies first:
+      lock the records -> batch-read both systems -> match the unlinked ones (under match-key locks) ->
+      reconcile each (pure) -> apply the writes in batches -> links, snapshots, ledger and event outcomes
+      in one transaction
+
+A write that fails fails only its own record: its events go back to the queue with the error (and backoff),
+and the snapshot is advanced only for the side that was written, so nothing is lost on the retry. Reads that
+fail for everyone (a vendor down) send the whole batch back with ``RetryLater``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from interlink.connectors.errors import AuthenticationFailed, Conflict, ConnectorError, PermissionDenied
+from interlink.db import Database
+from interlink.inbox.service import DONE, ClaimedBatch, NewEvent, Outcome, RetryLater, accept_events, finish_events
+from interlink.kit.time import utc_now
+from interlink.mappings.fields import ObjectType
+from interlink.mappings.rules import fields_of
+from interlink.mappings.schema_source import SchemaSource
+from interlink.models import Link, Workspace
+from interlink.sync import ledger, locks
+from interlink.sync.config import load_config
+from interlink.sync.links import LinkRepo, state_of
+from interlink.sync.matching import accelo_keys, hubspot_keys
+from interlink.sync.plan import (
+    GONE,
+    AcceloRecord,
+    Candidate,
+    HubSpotRecord,
+    HubSpotWrite,
+    LedgerDraft,
+    Plan,
+    Side,
+    SyncConfig,
+    _Gone,
+)
+from interlink.sync.ports import AcceloPort, HubSpotPort, WriteResult
+from interlink.sync.reconcile import Trigger, reconcile, rule_decision
+from interlink.sync.touches import Merge, Touch, touches_from
+
+log = logging.getLogger(__name__)
+
+MATCH_PROPERTIES = ("email", "domain", "website", "name", "hs_merged_object_ids")
+MATCH_FIELDS = ("affiliation.email", "email", "website", "name")
+RESYNC_KIND = "interlink.resync"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """A workspace's two vendors, as the engine sees them."""
+
+    hubspot: HubSpotPort
+    accelo: AcceloPort
+    schema: SchemaSource
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What to read of each system for one object type: mapped fields, the status, rule and match fields."""
+
+    object_type: str
+    properties: list[str]
+    fields: list[str]
+
+    @classmethod
+    def of(cls, config: SyncConfig) -> _Reading:
+        properties = {rule.hubspot_property for rule in config.fields} | {config.status_property}
+        properties |= set(MATCH_PROPERTIES) | fields_of(config.pull_rule)
+        fields = {rule.accelo_field for rule in config.fields} | set(MATCH_FIELDS) | fields_of(config.push_rule)
+        return cls(config.object_type, sorted(properties), sorted(fields - {"status"}))
+
+
+@dataclass
+class _Item:
+    """One record being reconciled in this batch."""
+
+    touch: Touch
+    link: Link | None = None
+    hubspot: HubSpotRecord | _Gone | None = None
+    accelo: AcceloRecord | _Gone | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    company_twin: str | None = None
+    plan: Plan | None = None
+    hubspot_result: WriteResult | None = None
+    accelo_result: WriteResult | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, db: Database, gateway: Gateway, *, now: Callable[[], datetime] = utc_now) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.now = now
+
+    # -- the batch ------------------------------------------------------------------------------------------
+
+    def process(self, batch: ClaimedBatch) -> None:
+        source: Side = "hubspot" if batch.source == "hubspot" else "accelo"
+        touches = touches_from(source, batch.events)
+        with self.db.transaction() as session:
+            workspace = session.get(Workspace, batch.workspace_id)
+            if workspace is None:  # pragma: no cover - cascades delete its events
+                return
+            self._apply_merges(session, workspace.id, touches.merges)
+            finish_events(session, batch, dict.fromkeys(touches.ignored, DONE))
+        try:
+            for object_type in ("company", "contact"):
+                items = touches.of_type(object_type)
+                if items:
+                    self._process_type(batch, workspace, ObjectType(object_type), items, source)
+        except (AuthenticationFailed, PermissionDenied) as exc:
+            raise RetryLater(f"the connection needs an admin: {exc}", delay_seconds=300) from exc
+        remaining = touches.event_ids() - batch.finished
+        if remaining:  # merge events whose records were handled above, and anything left over
+            with self.db.transaction() as session:
+                finish_events(session, batch, dict.fromkeys(remaining & set(batch.event_ids), DONE))
+
+    def _process_type(
+        self, batch: ClaimedBatch, workspace: Workspace, object_type: ObjectType, touched: list[Touch], source: Side
+    ) -> None:
+        with self.db.transaction() as session:
+            config = load_config(session, workspace, object_type, self.gateway.schema)
+        reading = _Reading.of(config)
+        record_keys = [_lock_key(workspace.id, object_type, t.system, t.record_id) for t in touched]
+        with locks.hold(self.db, record_keys):
+            items = self._resolve(workspace.id, object_type, touched)
+            self._read(reading, items)
+            unlinked = [item for item in items if item.link is None or item.link.state in {"waiting", "needs_review"}]
+            match_keys = self._match_keys(workspace.id, config, unlinked)
+            with locks.hold(self.db, match_keys):
+                if match_keys:  # another worker may have linked them while we waited
+                    self._refresh_links(workspace.id, reading, unlinked)
+                self._match(workspace.id, config, reading, unlinked)
+                now = self.now()
+                for item in items:
+                    item.plan = reconcile(
+                        config,
+                        state_of(item.link) if item.link is not None else None,
+                        item.hubspot,
+                        item.accelo,
+                        Trigger(origin=item.touch.system, now=now),
+                        candidates=item.candidates,
+                        company_twin=item.company_twin,
+                    )
+                self._apply(config, items)
+                self._persist(batch, workspace, config, items)
+
+    # -- identity ------------------------------------------------------------------------------------------
+
+    def _apply_merges(self, session: Session, workspace_id: uuid.UUID, merges: Sequence[Merge]) -> None:
+        """Re-point the links of merged-away HubSpot ids to the new id. If two different Accelo records were
+        linked, the primary's link survives and the other Accelo record is flagged as a duplicate, never
+        merged automatically."""
+        repository = LinkRepo(session, workspace_id)
+        for merge in merges:
+            old_ids = [merge.primary_id, *merge.merged_ids] if merge.primary_id else list(merge.merged_ids)
+            linked = repository.open_by_hubspot(merge.object_type, [i for i in old_ids if i and i != merge.new_id])
+            existing = repository.open_by_hubspot(merge.object_type, [merge.new_id]).get(merge.new_id)
+            ordered = sorted(linked.values(), key=lambda link: 0 if link.hubspot_id == merge.primary_id else 1)
+            survivor = existing
+            for link in ordered:
+                if survivor is None:
+                    survivor = link
+                    old = link.hubspot_id
+                    link.hubspot_id = merge.new_id
+                    session.flush()
+                    ledger.record(
+                        session,
+                        workspace_id,
+                        [
+                            LedgerDraft(
+                                "relinked",
+                                reason=f"HubSpot merged {old} into {merge.new_id}; link re-pointed",
+                                details={"merged_ids": list(merge.merged_ids), "new_id": merge.new_id},
+                            )
+                        ],
+                        object_type=merge.object_type,
+                        link_id=link.id,
+                        hubspot_id=merge.new_id,
+                        accelo_id=link.accelo_id,
+                        event_ids=[merge.event_id],
+                    )
+                    continue
+                reason = (
+                    f"HubSpot merged {link.hubspot_id} into {merge.new_id}, which is linked to Accelo "
+                    f"{survivor.accelo_id}; Accelo {link.accelo_id} is now a likely duplicate (not merged in Accelo)"
+                )
+                link.state, link.flagged, link.state_reason = "closed", True, reason
+                session.flush()
+                ledger.record(
+                    session,
+                    workspace_id,
+                    [LedgerDraft("needs_review", reason=reason, details={"duplicate": True})],
+                    object_type=merge.object_type,
+                    link_id=link.id,
+                    hubspot_id=link.hubspot_id,
+                    accelo_id=link.accelo_id,
+                    event_ids=[merge.event_id],
+                )
+
+    def _resolve(self, workspace_id: uuid.UUID, object_type: str, touched: list[Touch]) -> list[_Item]:
+        with self.db.transaction() as session:
+            repository = LinkRepo(session, workspace_id)
+            by_hubspot = repository.open_by_hubspot(
+                object_type, [t.record_id for t in touched if t.system == "hubspot"]
+            )
+            by_accelo = repository.open_by_accelo(object_type, [t.record_id for t in touched if t.system == "accelo"])
+            items: dict[uuid.UUID | tuple[str, str], _Item] = {}
+            for touch in touched:
+                link = (by_hubspot if touch.system == "hubspot" else by_accelo).get(touch.record_id)
+                key: uuid.UUID | tuple[str, str] = link.id if link is not None else (touch.system, touch.record_id)
+                if key in items:  # both sides of one link were touched: one reconcile
+                    items[key].touch.event_ids.extend(touch.event_ids)
+                else:
+                    items[key] = _Item(touch=touch, link=link)
+            session.expunge_all()
+        return list(items.values())
+
+    def _refresh_links(self, workspace_id: uuid.UUID, reading: _Reading, items: list[_Item]) -> None:
+        object_type = reading.object_type
+        with self.db.transaction() as session:
+            repository = LinkRepo(session, workspace_id)
+            hubspot_ids = [i.touch.record_id for i in items if i.touch.system == "hubspot"]
+            accelo_ids = [i.touch.record_id for i in items if i.touch.system == "accelo"]
+            by_hubspot = repository.open_by_hubspot(object_type, hubspot_ids)
+            by_accelo = repository.open_by_accelo(object_type, accelo_ids)
+            session.expunge_all()
+        for item in items:
+            fresh = (by_hubspot if item.touch.system == "hubspot" else by_accelo).get(item.touch.record_id)
+            if fresh is not None and fresh.hubspot_id and fresh.accelo_id:
+                item.link = fresh
+                self._read_pair(reading, item)
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def _read(self, reading: _Reading, items: list[_Item]) -> None:
+        hubspot_ids, accelo_ids = set(), set()
+        for item in items:
+            link, touch = item.link, item.touch
+            if link is not None and link.hubspot_id:
+                hubspot_ids.add(link.hubspot_id)
+            elif touch.system == "hubspot":
+                hubspot_ids.add(touch.record_id)
+            if link is not None and link.accelo_id:
+                accelo_ids.add(link.accelo_id)
+            elif touch.system == "accelo":
+                accelo_ids.add(touch.record_id)
+        try:
+            hubspot = self.gateway.hubspot.read(reading.object_type, sorted(hubspot_ids), reading.properties)
+            accelo = self.gateway.accelo.read(reading.object_type, sorted(accelo_ids), reading.fields)
+        except ConnectorError as exc:
+            if isinstance(exc, AuthenticationFailed | PermissionDenied):
+                raise
+            raise RetryLater(f"could not read records: {exc}") from exc
+        for item in items:
+            link, touch = item.link, item.touch
+            hubspot_id = (
+                link.hubspot_id
+                if link is not None and link.hubspot_id
+                else (touch.record_id if touch.system == "hubspot" else None)
+            )
+            accelo_id = (
+                link.accelo_id
+                if link is not None and link.accelo_id
+                else (touch.record_id if touch.system == "accelo" else None)
+            )
+            item.hubspot = hubspot.get(hubspot_id, GONE) if hubspot_id else None
+            item.accelo = accelo.get(accelo_id, GONE) if accelo_id else None
+
+    def _read_pair(self, reading: _Reading, item: _Item) -> None:
+        link = item.link
+        assert link is not None
+        if link.hubspot_id:
+            found = self.gateway.hubspot.read(reading.object_type, [link.hubspot_id], reading.properties)
+            item.hubspot = found.get(link.hubspot_id, GONE)
+        if link.accelo_id:
+            found_a = self.gateway.accelo.read(reading.object_type, [link.accelo_id], reading.fields)
+            item.accelo = found_a.get(link.accelo_id, GONE)
+
+    # -- matching ------------------------------------------------------------------------------------------
+
+    def _origin_record(self, item: _Item) -> HubSpotRecord | AcceloRecord | None:
+        record = item.hubspot if item.touch.system == "hubspot" else item.accelo
+        return record if isinstance(record, HubSpotRecord | AcceloRecord) else None
+
+    def _match_keys(self, workspace_id: uuid.UUID, config: SyncConfig, items: list[_Item]) -> list[str]:
+        keys = []
+        for item in items:
+            record = self._origin_record(item)
+            if record is None or not rule_decision(config, record).matched:
+                continue
+            found = (
+                hubspot_keys(config.object_type, record)
+                if isinstance(record, HubSpotRecord)
+                else accelo_keys(config.object_type, record)
+            )
+            keys += [f"{workspace_id}:{config.object_type}:{key.kind}:{key.value}" for key in found[:1]]
+        return keys
+
+    def _match(self, workspace_id: uuid.UUID, config: SyncConfig, reading: _Reading, items: list[_Item]) -> None:
+        for item in items:
+            record = self._origin_record(item)
+            if record is None or (item.link is not None and item.link.hubspot_id and item.link.accelo_id):
+                continue
+            if not rule_decision(config, record).matched:
+                continue
+            if isinstance(record, HubSpotRecord):
+                keys = hubspot_keys(config.object_type, record)
+                for key in keys:  # email; or domain, then name
+                    found = self.gateway.accelo.find(config.object_type, key, reading.fields)
+                    if found:
+                        item.candidates = [Candidate(r.id, key.kind) for r in found]
+                        break
+            else:
+                keys = accelo_keys(config.object_type, record)
+                for key in keys:
+                    found_h = self.gateway.hubspot.find(config.object_type, key, reading.properties)
+                    if found_h:
+                        item.candidates = [Candidate(r.id, key.kind) for r in found_h]
+                        break
+            self._mark_taken(workspace_id, config.object_type, item)
+            if config.object_type == "contact":
+                item.company_twin = self._company_twin(workspace_id, record)
+
+    def _mark_taken(self, workspace_id: uuid.UUID, object_type: str, item: _Item) -> None:
+        if not item.candidates:
+            return
+        with self.db.transaction() as session:
+            repository = LinkRepo(session, workspace_id)
+            ids = [c.id for c in item.candidates]
+            if item.touch.system == "hubspot":
+                taken = {k: v.hubspot_id for k, v in repository.open_by_accelo(object_type, ids).items()}
+            else:
+                taken = {k: v.accelo_id for k, v in repository.open_by_hubspot(object_type, ids).items()}
+        item.candidates = [Candidate(c.id, c.matched_by, taken.get(c.id)) for c in item.candidates]
+
+    def _company_twin(self, workspace_id: uuid.UUID, record: HubSpotRecord | AcceloRecord) -> str | None:
+        if not record.company_id:
+            return None
+        with self.db.transaction() as session:
+            repository = LinkRepo(session, workspace_id)
+            if isinstance(record, HubSpotRecord):
+                link = repository.open_by_hubspot("company", [record.company_id]).get(record.company_id)
+                return link.accelo_id if link is not None and link.state != "waiting" else None
+            link = repository.open_by_accelo("company", [record.company_id]).get(record.company_id)
+            return link.hubspot_id if link is not None and link.state != "waiting" else None
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    def _apply(self, config: SyncConfig, items: list[_Item]) -> None:
+        hubspot_items = [item for item in items if item.plan is not None and item.plan.hubspot is not None]
+        clears = [
+            HubSpotWrite(
+                record_id=item.plan.hubspot.record_id, properties=dict.fromkeys(item.plan.hubspot.clear_first, "")
+            )
+            for item in hubspot_items
+            if item.plan and item.plan.hubspot and item.plan.hubspot.clear_first and item.plan.hubspot.record_id
+        ]
+        if clears:  # lifecyclestage moving back: cleared first, then set with the rest
+            self.gateway.hubspot.apply(config.object_type, clears)
+        if hubspot_items:
+            writes = [item.plan.hubspot for item in hubspot_items if item.plan and item.plan.hubspot]
+            try:
+                results = self.gateway.hubspot.apply(config.object_type, writes)
+            except ConnectorError as exc:
+                results = [WriteResult(None, exc)] * len(writes)
+            for item, result in zip(hubspot_items, results, strict=True):
+                item.hubspot_result = self._adopt_conflict(item, result)
+        for item in items:
+            plan = item.plan
+            if plan is None:
+                continue
+            if plan.accelo is not None:
+                try:
+                    item.accelo_result = self.gateway.accelo.apply(config.object_type, plan.accelo)
+                except ConnectorError as exc:
+                    item.accelo_result = WriteResult(None, exc)
+            try:
+                if plan.delete_hubspot:
+                    self.gateway.hubspot.archive(config.object_type, plan.delete_hubspot)
+                if plan.delete_accelo:
+                    self.gateway.accelo.delete(config.object_type, plan.delete_accelo)
+            except ConnectorError as exc:
+                item.errors.append(f"deleting the twin failed: {exc}")
+
+    def _adopt_conflict(self, item: _Item, result: WriteResult) -> WriteResult:
+        """HubSpot refused to create a contact whose email exists: that contact is the twin; link it."""
+        if (
+            isinstance(result.error, Conflict)
+            and result.error.existing_id
+            and item.plan is not None
+            and item.plan.hubspot is not None
+            and item.plan.hubspot.record_id is None
+            and item.plan.link is not None
+        ):
+            item.plan.link.matched_by = "email"
+            item.plan.link.snapshot_after_hubspot.clear()  # not our values: reconcile on the next round
+            item.plan.ledger = [
+                LedgerDraft(
+                    "linked_by_match", reason=f"HubSpot already had this email: linked to {result.error.existing_id}"
+                )
+            ]
+            return WriteResult(result.error.existing_id)
+        return result
+
+    # -- persisting ----------------------------------------------------------------------------------------
+
+    def _persist(self, batch: ClaimedBatch, workspace: Workspace, config: SyncConfig, items: list[_Item]) -> None:
+        now = self.now()
+        outcomes: dict[int, Outcome] = {}
+        resync: list[NewEvent] = []
+        companies_linked = False
+        with self.db.transaction() as session:
+            repository = LinkRepo(session, workspace.id)
+            for item in items:
+                plan = item.plan
+                if plan is None:
+                    continue
+                failures = [str(r.error) for r in (item.hubspot_result, item.accelo_result) if r and r.error]
+                failures += item.errors
+                link = self._save_link(session, repository, workspace.id, config, item, now)
+                drafts = list(plan.ledger)
+                if failures:
+                    drafts = [d for d in drafts if d.action not in {"updated", "created"}] + [
+                        LedgerDraft("failed", reason="; ".join(failures))
+                    ]
+                ledger.record(
+                    session,
+                    workspace.id,
+                    drafts,
+                    object_type=config.object_type,
+                    link_id=link.id if link else None,
+                    hubspot_id=link.hubspot_id if link else _id_of(item.hubspot),
+                    accelo_id=link.accelo_id if link else _id_of(item.accelo),
+                    event_ids=item.touch.event_ids,
+                )
+                outcome = Outcome("retry", "; ".join(failures)) if failures else DONE
+                outcomes.update(dict.fromkeys(item.touch.event_ids, outcome))
+                if failures and link is not None:
+                    self._note_failure(link, failures, batch, item)
+                newly_linked = item.link is None or not (item.link.hubspot_id and item.link.accelo_id)
+                if config.object_type == "company" and newly_linked and link is not None and link.state == "in_sync":
+                    companies_linked = True
+                if plan.waiting_for_company:
+                    resync.append(_resync_event("hubspot", "company", plan.waiting_for_company))
+            if companies_linked:
+                for waiting in repository.waiting_contacts():
+                    system, record_id = (
+                        ("hubspot", waiting.hubspot_id) if waiting.hubspot_id else ("accelo", waiting.accelo_id)
+                    )
+                    if record_id:
+                        resync.append(_resync_event(system, "contact", record_id))
+            if resync:
+                for system in ("hubspot", "accelo"):
+                    events = [e for e in resync if e.payload["system"] == system]
+                    if events:
+                        accept_events(session, workspace.id, system, events)
+            finish_events(session, batch, {k: v for k, v in outcomes.items() if k in set(batch.event_ids)})
+
+    def _save_link(
+        self,
+        session: Session,
+        repository: LinkRepo,
+        workspace_id: uuid.UUID,
+        config: SyncConfig,
+        item: _Item,
+        now: datetime,
+    ) -> Link | None:
+        plan = item.plan
+        assert plan is not None
+        change = plan.link
+        if change is None:
+            return None
+        hubspot_ok = item.hubspot_result is None or item.hubspot_result.ok
+        accelo_ok = item.accelo_result is None or item.accelo_result.ok
+        hubspot_id = change.hubspot_id or (item.hubspot_result.record_id if item.hubspot_result else None)
+        accelo_id = change.accelo_id or (item.accelo_result.record_id if item.accelo_result else None)
+        link = item.link and session.get(Link, item.link.id)
+        if link is None:
+            if not (hubspot_id or accelo_id) or (change.matched_by == "created" and not (hubspot_id and accelo_id)):
+                return None  # a create that failed: nothing to link yet
+            link = Link(workspace_id=workspace_id, object_type=config.object_type, snapshot={}, field_states={})
+            try:
+                with session.begin_nested():
+                    link.hubspot_id, link.accelo_id = hubspot_id, accelo_id
+                    link.state = change.state
+                    session.add(link)
+            except IntegrityError:
+                # Another worker linked one of these records a moment ago; the retry reconciles through it.
+                item.errors.append("linked concurrently by another worker; will reconcile through that link")
+                return None
+        link.hubspot_id, link.accelo_id = hubspot_id or link.hubspot_id, accelo_id or link.accelo_id
+        snapshot = dict(link.snapshot or {})
+        snapshot.update(change.snapshot)
+        if hubspot_ok:
+            snapshot.update(change.snapshot_after_hubspot)
+        if accelo_ok:
+            snapshot.update(change.snapshot_after_accelo)
+        link.snapshot = snapshot
+        link.field_states = change.field_states
+        link.state = change.state
+        link.state_reason = change.reason
+        link.flagged = change.flagged
+        if change.matched_by:
+            link.matched_by = change.matched_by
+        wrote = [
+            side
+            for side, write, ok in (("hubspot", plan.hubspot, hubspot_ok), ("accelo", plan.accelo, accelo_ok))
+            if write and ok
+        ]
+        if wrote:
+            link.last_written_side = wrote[-1] if len(wrote) == 1 else "both"
+            link.last_written_at = now
+        if hubspot_ok and accelo_ok:
+            link.attempts, link.last_error, link.next_attempt_at = 0, None, None
+            link.last_synced_at = now
+        session.flush()
+        return link
+
+    def _note_failure(self, link: Link, failures: list[str], batch: ClaimedBatch, item: _Item) -> None:
+        attempts = max((e.attempts for e in batch.events if e.id in set(item.touch.event_ids)), default=1)
+        link.attempts = attempts
+        link.last_error = "; ".join(failures)
+        if attempts >= batch.retry.max_attempts:
+            link.state = "failed"
+            link.flagged = True
+            link.state_reason = f"gave up after {attempts} attempts: {link.last_error}"
+
+
+def _lock_key(workspace_id: uuid.UUID, object_type: str, system: str, record_id: str) -> str:
+    return f"{workspace_id}:{object_type}:{system}:{record_id}"
+
+
+def _id_of(record: HubSpotRecord | AcceloRecord | _Gone | None) -> str | None:
+    return record.id if isinstance(record, HubSpotRecord | AcceloRecord) else None
+
+
+def _resync_event(system: str, object_type: str, record_id: str) -> NewEvent:
+    return NewEvent(
+        kind=RESYNC_KIND,
+        dedupe_key=f"resync:{object_type}:{record_id}:{uuid.uuid4().hex}",
+        payload={"system": system, "reason": "a dependency changed"},
+        object_type=object_type,
+        object_id=record_id,
+    )
+
+
+def resync_events(system: str, object_type: str, record_ids: Sequence[str]) -> list[NewEvent]:
+    return [_resync_event(system, object_type, record_id) for record_id in record_ids]
