@@ -156,7 +156,7 @@ def create_app(
     app.state.db = db
     app.state.embedded_worker = worker
     app.state.cipher = CredentialCipher(settings.secret_keys())
-    app.state.metrics_registry = CollectorRegistry(auto_describe=True)
+    app.state.metrics_registry = CollectorRegistry(auto_describe=False)  # no DB query at registration
     app.state.metrics_registry.register(DatabaseCollector(db))
     app.add_middleware(RequestContextMiddleware)
     _install_error_handlers(app)

@@ -7,14 +7,20 @@ are read from it at scrape time, so any web replica reports the truth.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from interlink.db import Database
 from interlink.kit.time import utc_now
 from interlink.models import InboundEvent, Link
+
+log = logging.getLogger(__name__)
 
 registry = CollectorRegistry(auto_describe=True)
 
@@ -53,7 +59,13 @@ class DatabaseCollector(Collector):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def collect(self):  # type: ignore[no-untyped-def]  # prometheus_client's Collector protocol
+    def collect(self) -> Iterator[Metric]:
+        try:
+            yield from self._collect()
+        except SQLAlchemyError as exc:  # /metrics must answer while the database is down; /readyz says why
+            log.warning("database metrics unavailable: %s", exc)
+
+    def _collect(self) -> Iterator[Metric]:
         with self.db.session() as session:
             oldest = session.scalar(select(func.min(InboundEvent.received_at)).where(InboundEvent.status == "pending"))
             pending = session.execute(
