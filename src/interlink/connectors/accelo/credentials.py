@@ -20,6 +20,11 @@ class AcceloCredentials(BaseModel):
     access_token_expires_at: float | None = Field(default=None, description="Epoch seconds")
     webhook_secret: SecretStr | None = Field(default=None, description="Signs Accelo webhook deliveries")
     base_url: str | None = Field(default=None, description="Default https://{deployment}.api.accelo.com")
+    scope: str | None = Field(
+        default=None,
+        description="OAuth scope to request; default write(all) (write implies read; Accelo's own default, "
+        "read(all), cannot sync)",
+    )
 
     @property
     def external_account_id(self) -> str:
