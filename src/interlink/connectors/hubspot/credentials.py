@@ -25,6 +25,13 @@ class HubSpotCredentials(BaseModel):
     )
     app_id: int | None = Field(default=None, description="The app id; webhooks from our own writes carry it")
     base_url: str = Field(default=HUBSPOT_API_BASE_URL, description="API base URL (the simulator's, for a sandbox)")
+    rate_limit_tier: Literal["free", "starter", "professional", "enterprise"] = Field(
+        default="starter", description="The account's subscription tier; private-app rate limits depend on it"
+    )
+    api_limit_increases: int = Field(default=0, ge=0, le=2, description="API Limit Increase packs bought")
+    time_zone: str | None = Field(
+        default=None, description="The account's time zone (IANA name); daily API limits reset at its midnight"
+    )
 
     @property
     def external_account_id(self) -> str:
