@@ -5,7 +5,9 @@ from fastapi import APIRouter
 
 from interlink.connections.endpoints import router as connections_router
 from interlink.inbox.endpoints import router as inbox_router
+from interlink.mappings.endpoints import router as mappings_router
 from interlink.sync.endpoints import router as links_router
+from interlink.sync.intake import router as intake_router
 from interlink.workspaces.endpoints import router as workspaces_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -13,5 +15,7 @@ api_router.include_router(workspaces_router)
 api_router.include_router(connections_router)
 api_router.include_router(inbox_router)
 api_router.include_router(links_router)
+api_router.include_router(mappings_router)
 
 webhooks_router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+webhooks_router.include_router(intake_router)

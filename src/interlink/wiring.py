@@ -7,4 +7,5 @@ from __future__ import annotations
 
 def load() -> None:
     import interlink.inbox.tasks
-    import interlink.mappings.defaults  # noqa: F401
+    import interlink.mappings.defaults
+    import interlink.sync.handler  # noqa: F401

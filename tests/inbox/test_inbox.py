@@ -257,3 +257,31 @@ class TestFailureIsolation:
         assert {event.status for event in events} == {"pending"}
         assert all(event.last_error == "HubSpot answers 503" for event in events)
         assert all(event.next_attempt_at > utc_now() + timedelta(seconds=25) for event in events)
+
+
+class TestCoalescing:
+    @staticmethod
+    def hint(record: str, key: str) -> NewEvent:
+        return NewEvent("contact.propertyChange", key, {}, "contact", record, coalescible=True)
+
+    def test_hints_about_a_record_with_an_event_waiting_are_dropped(
+        self, db: Database, tenant: Tenant, dispatcher: RecordingDispatcher
+    ) -> None:
+        with db.transaction() as session:
+            first = accept_events(session, tenant.workspace.id, "probe", [self.hint("7", "a"), self.hint("7", "b")])
+            second = accept_events(session, tenant.workspace.id, "probe", [self.hint("7", "c"), self.hint("8", "d")])
+        assert (first.accepted, first.duplicates) == (1, 1)
+        assert (second.accepted, second.duplicates) == (1, 1)  # "7" still waits; "8" is new
+        service.drain_workspace(db, tenant.workspace.id)
+        with db.transaction() as session:
+            after = accept_events(session, tenant.workspace.id, "probe", [self.hint("7", "e")])
+        assert after.accepted == 1  # processed since: a new change needs a new look
+
+    def test_events_that_carry_identity_are_never_coalesced(
+        self, db: Database, tenant: Tenant, dispatcher: RecordingDispatcher
+    ) -> None:
+        merge = NewEvent("contact.merge", "m", {"mergedObjectIds": [7]}, "contact", "7")
+        with db.transaction() as session:
+            accept_events(session, tenant.workspace.id, "probe", [self.hint("7", "a")])
+            result = accept_events(session, tenant.workspace.id, "probe", [merge])
+        assert result.accepted == 1

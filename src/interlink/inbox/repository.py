@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from interlink.kit.repository import Repository, WorkspaceRepository
@@ -30,6 +30,24 @@ class InboundEventRepository(Repository[InboundEvent]):
             .returning(InboundEvent.id)
         )
         return list(self.session.execute(statement).scalars())
+
+    def pending_records(
+        self, workspace_id: uuid.UUID, source: str, records: Sequence[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """Which of these (object_type, object_id) already have an event waiting to be processed."""
+        found: set[tuple[str, str]] = set()
+        for start in range(0, len(records), 500):
+            chunk = records[start : start + 500]
+            statement = select(InboundEvent.object_type, InboundEvent.object_id).where(
+                InboundEvent.workspace_id == workspace_id,
+                InboundEvent.source == source,
+                InboundEvent.status == "pending",
+                tuple_(InboundEvent.object_type, InboundEvent.object_id).in_(chunk),
+            )
+            found.update(
+                (str(object_type), str(object_id)) for object_type, object_id in self.session.execute(statement)
+            )
+        return found
 
     def claim_due(
         self,

@@ -48,6 +48,10 @@ class NewEvent:
     object_type: str | None = None
     object_id: str | None = None
     occurred_at: datetime | None = None
+    # A hint that the record changed, with nothing else in it: dropped when the record already has an event
+    # waiting, because that event's re-read (after it is claimed, so after this change) sees this change too.
+    # Events that carry identity (merges) or intent (deletions) are never coalesced.
+    coalescible: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,23 @@ class AcceptResult:
 
 
 def accept_events(session: Session, workspace_id: uuid.UUID, source: str, events: Sequence[NewEvent]) -> AcceptResult:
-    """Store events (a redelivered dedupe key is dropped) and schedule a drain once this commits."""
+    """Store events (a redelivered dedupe key is dropped; a coalescible hint about a record that already has
+    an event waiting is dropped too) and schedule a drain once this commits."""
     now = utc_now()
     unique: dict[str, NewEvent] = {}
+    seen_records: set[tuple[str, str]] = set()
+    hinted = [
+        (event.object_type, event.object_id)
+        for event in events
+        if event.coalescible and event.object_type and event.object_id
+    ]
+    waiting = InboundEventRepository(session).pending_records(workspace_id, source, hinted) if hinted else set()
     for event in events:
+        if event.coalescible and event.object_type and event.object_id:
+            record = (event.object_type, event.object_id)
+            if record in waiting or record in seen_records:
+                continue
+            seen_records.add(record)
         unique.setdefault(event.dedupe_key, event)
     rows = [
         {

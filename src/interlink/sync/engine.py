@@ -330,8 +330,8 @@ class Engine:
                         item.candidates = [Candidate(r.id, key.kind) for r in found_h]
                         break
             self._mark_taken(workspace_id, config.object_type, item)
-            if config.object_type == "contact":
-                item.company_twin = self._company_twin(workspace_id, record)
+        if config.object_type == "contact":
+            self._company_twins(workspace_id, config, items)
 
     def _mark_taken(self, workspace_id: uuid.UUID, object_type: str, item: _Item) -> None:
         if not item.candidates:
@@ -345,16 +345,37 @@ class Engine:
                 taken = {k: v.accelo_id for k, v in repository.open_by_hubspot(object_type, ids).items()}
         item.candidates = [Candidate(c.id, c.matched_by, taken.get(c.id)) for c in item.candidates]
 
-    def _company_twin(self, workspace_id: uuid.UUID, record: HubSpotRecord | AcceloRecord) -> str | None:
-        if not record.company_id:
-            return None
+    def _company_twins(self, workspace_id: uuid.UUID, config: SyncConfig, items: list[_Item]) -> None:
+        """For contacts that may be created on the other side: the other system's id of their company."""
+        creatable = []
+        for item in items:
+            record = self._origin_record(item)
+            if record is not None and not item.candidates and rule_decision(config, record).matched:
+                creatable.append((item, record))
+        hubspot_ids = [r.id for _, r in creatable if isinstance(r, HubSpotRecord)]
+        companies = self.gateway.hubspot.primary_companies(hubspot_ids) if hubspot_ids else {}
+        for item, record in creatable:
+            if isinstance(record, HubSpotRecord):
+                record = HubSpotRecord(
+                    record.id, record.properties, record.updated_at, companies.get(record.id), record.merged_ids
+                )
+                item.hubspot = record
         with self.db.transaction() as session:
             repository = LinkRepo(session, workspace_id)
-            if isinstance(record, HubSpotRecord):
-                link = repository.open_by_hubspot("company", [record.company_id]).get(record.company_id)
-                return link.accelo_id if link is not None and link.state != "waiting" else None
-            link = repository.open_by_accelo("company", [record.company_id]).get(record.company_id)
-            return link.hubspot_id if link is not None and link.state != "waiting" else None
+            hubspot_companies = [r.company_id for _, r in creatable if isinstance(r, HubSpotRecord) and r.company_id]
+            accelo_companies = [r.company_id for _, r in creatable if isinstance(r, AcceloRecord) and r.company_id]
+            by_hubspot = repository.open_by_hubspot("company", hubspot_companies)
+            by_accelo = repository.open_by_accelo("company", accelo_companies)
+            for item, _ in creatable:
+                record = self._origin_record(item)
+                if record is None or not record.company_id:
+                    continue
+                if isinstance(record, HubSpotRecord):
+                    link = by_hubspot.get(record.company_id)
+                    item.company_twin = link.accelo_id if link is not None and link.state != "waiting" else None
+                else:
+                    link = by_accelo.get(record.company_id)
+                    item.company_twin = link.hubspot_id if link is not None and link.state != "waiting" else None
 
     # -- writing -------------------------------------------------------------------------------------------
 

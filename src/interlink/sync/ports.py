@@ -38,6 +38,10 @@ class HubSpotPort(Protocol):
 
     def find(self, object_type: str, key: MatchKey, properties: Sequence[str]) -> list[HubSpotRecord]: ...
 
+    def primary_companies(self, contact_ids: Sequence[str]) -> Mapping[str, str | None]:
+        """Each contact's primary company (asked only for contacts that may be created on the other side)."""
+        ...
+
     def apply(self, object_type: str, writes: Sequence[HubSpotWrite]) -> list[WriteResult]:
         """Creates and updates, in batches of up to 100 per call; results in the order of ``writes``."""
         ...

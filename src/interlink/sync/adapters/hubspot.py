@@ -40,10 +40,10 @@ class HubSpotAdapter:
             merged_ids=tuple(obj.merged_ids),
         )
 
-    def _companies(self, object_type: str, ids: Sequence[str]) -> dict[str, str | None]:
-        if object_type != "contact" or not ids:
+    def primary_companies(self, contact_ids: Sequence[str]) -> Mapping[str, str | None]:
+        if not contact_ids:
             return {}
-        found = self.client.associations.batch_read("contacts", "companies", ids)
+        found = self.client.associations.batch_read("contacts", "companies", contact_ids)
         return {contact: primary_company(targets) for contact, targets in found.items()}
 
     def read(
@@ -52,18 +52,13 @@ class HubSpotAdapter:
         if not ids:
             return {}
         result = self._api(object_type).batch_read(ids, properties=properties)
-        companies = self._companies(object_type, sorted({obj.id for obj in result.records.values()}))
-        records: dict[str, HubSpotRecord | _Gone] = {
-            asked: self._record(obj, companies.get(obj.id)) for asked, obj in result.records.items()
-        }
+        records: dict[str, HubSpotRecord | _Gone] = {asked: self._record(obj) for asked, obj in result.records.items()}
         records.update(dict.fromkeys(result.missing, GONE))
         return records
 
     def find(self, object_type: str, key: MatchKey, properties: Sequence[str]) -> list[HubSpotRecord]:
         group = FilterGroup.of(Filter.of(SEARCH_PROPERTY[key.kind], "EQ", key.value))
-        found = list(self._api(object_type).search([group], properties=properties))
-        companies = self._companies(object_type, [obj.id for obj in found])
-        return [self._record(obj, companies.get(obj.id)) for obj in found]
+        return [self._record(obj) for obj in self._api(object_type).search([group], properties=properties)]
 
     def apply(self, object_type: str, writes: Sequence[HubSpotWrite]) -> list[WriteResult]:
         api = self._api(object_type)
