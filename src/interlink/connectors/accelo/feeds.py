@@ -9,8 +9,10 @@ How a poll reads, and why:
 
 - ``date_modified_after(T)`` is strictly greater, and a change may become visible after a later one (its
   transaction committed late). So each poll starts ``overlap`` seconds before the newest change it has
-  delivered, and drops what it already delivered: the cursor remembers the ``(id, date_modified)`` pairs
-  inside that window. A record modified again has a new ``date_modified`` and comes back.
+  delivered, and drops what it already delivered: the cursor remembers ``(id, date_modified)`` inside that
+  window, with a short digest of the record as it was delivered. A record modified again comes back: with a
+  new ``date_modified``, or, when the second change fell in the same second (Accelo's timestamps have
+  one-second resolution), with a different digest.
 - Pages are read by *keyset*, not by page number: after a page ending at second ``S`` the next request asks
   for ``date_modified > S - 1``. A record modified during the poll moves to the end of the order; with page
   numbers that would shift an unread record onto a page already read and lose it.
@@ -25,6 +27,7 @@ resolve.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,10 +67,10 @@ MAX_REMEMBERED = 50_000  # beyond this the oldest pairs are forgotten (at worst,
 @dataclass(frozen=True)
 class FeedCursor:
     """Where a feed stands: the newest ``date_modified`` delivered (unix seconds; ``None`` before the first
-    record) and the ``(id, date_modified)`` pairs already delivered inside the overlap window."""
+    record) and what was already delivered inside the overlap window, as ``(id, date_modified, digest)``."""
 
     since: int | None = None
-    seen: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+    seen: frozenset[tuple[int, int, str]] = field(default_factory=frozenset)
 
     @classmethod
     def from_beginning(cls) -> FeedCursor:
@@ -79,14 +82,14 @@ class FeedCursor:
         return cls(since=to_unix(moment))
 
     def to_json(self) -> str:
-        return json.dumps({"since": self.since, "seen": sorted([list(pair) for pair in self.seen])})
+        return json.dumps({"since": self.since, "seen": sorted([list(entry) for entry in self.seen])})
 
     @classmethod
     def from_json(cls, text: str) -> FeedCursor:
         try:
             data = json.loads(text)
             since = data["since"]
-            seen = frozenset((int(record_id), int(stamp)) for record_id, stamp in data["seen"])
+            seen = frozenset((int(record_id), int(stamp), str(digest)) for record_id, stamp, digest in data["seen"])
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"not an Accelo feed cursor: {exc}") from None
         if since is not None and not isinstance(since, int):
@@ -99,6 +102,10 @@ class FeedBatch(Generic[T]):
     records: list[T]
     cursor: FeedCursor
     complete: bool  # False when max_records stopped the poll early: poll again with the new cursor
+
+
+def _digest(record: AcceloModel) -> str:
+    return hashlib.blake2b(record.model_dump_json().encode(), digest_size=6).hexdigest()
 
 
 def _stamp(record: AcceloModel) -> int:
@@ -133,7 +140,7 @@ class ChangeFeed(Generic[T]):
         cursor = cursor or FeedCursor()
         floor = None if cursor.since is None else cursor.since - self.overlap
         state: _PollState[T] = _PollState(
-            cursor.since, {pair for pair in cursor.seen if floor is None or pair[1] > floor}
+            cursor.since, {entry for entry in cursor.seen if floor is None or entry[1] > floor}
         )
         if self.order == "asc":
             complete = self._read_ascending(state, floor, max_records)
@@ -186,7 +193,7 @@ class ChangeFeed(Generic[T]):
 
 
 class _PollState(Generic[T]):
-    def __init__(self, since: int | None, seen: set[tuple[int, int]]) -> None:
+    def __init__(self, since: int | None, seen: set[tuple[int, int, str]]) -> None:
         self.newest = since
         self.seen = seen
         self.records: list[T] = []
@@ -196,7 +203,7 @@ class _PollState(Generic[T]):
         record_id = getattr(record, "id", 0)
         if self.newest is None or stamp > self.newest:
             self.newest = stamp
-        key = (int(record_id), stamp)
+        key = (int(record_id), stamp, _digest(record))
         if key not in self.seen:
             self.seen.add(key)
             self.records.append(record)
@@ -209,9 +216,9 @@ class _PollState(Generic[T]):
         if self.newest is None:
             return FeedCursor(None, frozenset(self.seen))
         floor = self.newest - overlap
-        kept = [pair for pair in self.seen if pair[1] > floor]
+        kept = [entry for entry in self.seen if entry[1] > floor]
         if len(kept) > MAX_REMEMBERED:
-            kept = sorted(kept, key=lambda pair: pair[1])[-MAX_REMEMBERED:]
+            kept = sorted(kept, key=lambda entry: entry[1])[-MAX_REMEMBERED:]
         return FeedCursor(self.newest, frozenset(kept))
 
 

@@ -103,12 +103,18 @@ AFFILIATION_CREATE_FIELDS = AFFILIATION_UPDATE_FIELDS | {"company_id", "contact_
 
 def check_writable(kind: str, changes: Mapping[str, object], allowed: frozenset[str]) -> None:
     refused = sorted(set(changes) - allowed)
-    if refused:
-        hint = " (statuses change through progressions)" if {"status", "status_id", "standing"} & set(refused) else ""
-        raise NotWritable(
-            f"Accelo does not let the API write {', '.join(refused)} on {kind}{hint}; "
-            f"writable: {', '.join(sorted(allowed))}"
-        )
+    if not refused:
+        return
+    hints = []
+    if {"status", "status_id", "standing"} & set(refused):
+        hints.append("statuses change through progressions")
+    if kind.endswith("contact") and AFFILIATION_UPDATE_FIELDS & set(refused):
+        hints.append("email, phones and position live on the affiliation (use affiliated_contacts)")
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    raise NotWritable(
+        f"Accelo does not let the API write {', '.join(refused)} on {kind}{hint}; "
+        f"writable: {', '.join(sorted(allowed))}"
+    )
 
 
 class RecordResource(Generic[R]):
