@@ -23,7 +23,7 @@ from interlink.simulators.accelo.http import (
     json_response,
     read_params,
 )
-from interlink.simulators.accelo.query import ApiFault, FieldSpec, Resource, Selection, Term, invalid
+from interlink.simulators.accelo.query import ApiFault, FieldSpec, Resource, Selection, Term, invalid, missing
 from interlink.simulators.accelo.state import COLLECTIONS, OBJECT_TYPES, STATUS_FIELD
 from interlink.simulators.accelo.store import Row
 from interlink.simulators.accelo.webhooks import EVENT_IDS, EVENT_TYPES
@@ -75,7 +75,7 @@ class ApiRoutes:
         resource = self.resource(resource_name)
         row = resource.table.get(row_id)
         if row is None or (resource.scope is not None and not resource.scope(row)):
-            raise invalid(f"{resource_name} {row_id} does not exist")
+            raise missing()
         return self.render(resource, row, call, default)
 
     def _list_routes(
@@ -411,7 +411,7 @@ class ApiRoutes:
         def subscription(call: Call) -> Row:
             row = self.state.subscriptions.get(call.path_int("id"))
             if row is None:
-                raise invalid(f"webhook subscription {call.path_int('id')} does not exist")
+                raise missing()
             return row
 
         def delete(call: Call) -> Any:

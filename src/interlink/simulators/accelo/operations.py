@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from interlink.simulators.accelo.query import ApiFault, invalid
+from interlink.simulators.accelo.query import ApiFault, invalid, missing
 from interlink.simulators.accelo.state import COLLECTIONS, STATUS_FIELD, AcceloState
 from interlink.simulators.accelo.store import Row
 
@@ -135,7 +135,7 @@ class Operations:
     def record(self, kind: str, record_id: int) -> Row:
         row = self.state.records[kind].get(record_id)
         if row is None:
-            raise invalid(f"{kind} {record_id} does not exist")
+            raise missing()
         return row
 
     def _start_status(self, kind: str, status_id: Any, standing: Any) -> Row:
@@ -505,7 +505,7 @@ class Operations:
         self.record(kind, record_id)
         row = self.state.profile_values.get(value_id)
         if row is None or row["link_type"] != kind or row["link_id"] != record_id:
-            raise invalid(f"profile value {value_id} does not exist for {kind} {record_id}")
+            raise missing()
         field = self.profile_field(kind, row["field_id"])
         data = self._profile_value(field, params)
         return self.state.profile_values.update(
@@ -571,6 +571,6 @@ class Operations:
 
     def update_address(self, address_id: int, params: Mapping[str, Any]) -> Row:
         if address_id not in self.state.addresses:
-            raise invalid(f"address {address_id} does not exist")
+            raise missing()
         fields = _fields_of(params, ADDRESS_FIELDS, "an address")
         return self.state.addresses.update(address_id, self._address_values(fields))

@@ -58,6 +58,11 @@ def invalid(detail: str) -> ApiFault:
     return ApiFault("invalid_request", detail)
 
 
+def missing() -> ApiFault:
+    """The record the URL names does not exist: Accelo's generic ``invalid_request``, word for word."""
+    return ApiFault("invalid_request")
+
+
 # -- parsing ------------------------------------------------------------------------------------------------
 
 

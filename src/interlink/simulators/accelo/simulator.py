@@ -29,7 +29,7 @@ from interlink.simulators.accelo.query import ApiFault
 from interlink.simulators.accelo.ratelimit import DeploymentRateLimit
 from interlink.simulators.accelo.state import OBJECT_TYPES, STATUS_FIELD, AcceloState
 from interlink.simulators.accelo.store import Clock, Row
-from interlink.simulators.accelo.webhooks import EVENT_TYPES, WebhookDispatch
+from interlink.simulators.accelo.webhooks import EVENT_TYPES, FIRED_EVENTS, WebhookDispatch
 from interlink.simulators.base import CallLog
 
 log = logging.getLogger(__name__)
@@ -356,6 +356,8 @@ class AcceloSimulator:
         ids = []
         with self.lock:
             for event_id, _title, table, kind in EVENT_TYPES:
+                if event_id not in FIRED_EVENTS:
+                    continue
                 existing = [
                     row
                     for row in self.state.subscriptions.rows.values()

@@ -22,19 +22,18 @@ from urllib.parse import urlencode
 
 import httpx
 
-from interlink.connectors.accelo.webhooks import sign
+from interlink.connectors.accelo.webhooks import KNOWN_EVENTS, SYNC_EVENTS, sign
 from interlink.simulators.accelo.state import COLLECTIONS, AcceloState
 from interlink.simulators.base import Delivery, Verdict, WebhookDeliverer
 
 log = logging.getLogger(__name__)
 
+# Every documented event may be subscribed to; the simulator fires only those of companies and contacts.
 EVENT_TYPES = [
-    ("create_company", "Create Company", "company", "create"),
-    ("update_company", "Update Company", "company", "update"),
-    ("create_contact", "Create Contact", "contact", "create"),
-    ("update_contact", "Update Contact", "contact", "update"),
+    (event_id, event_id.replace("_", " ").title(), table, kind) for event_id, (table, kind) in KNOWN_EVENTS.items()
 ]
 EVENT_IDS = {event_id for event_id, *_ in EVENT_TYPES}
+FIRED_EVENTS = SYNC_EVENTS
 
 
 @dataclass(frozen=True)
