@@ -646,6 +646,14 @@ class Crm:
             body["associations"] = self.v3_associations(record, associations)
         return body
 
+    @staticmethod
+    def set_names(record: Record) -> list[str] | None:
+        """The properties a record has values for (what HubSpot answers a write with)."""
+        names = list(record.properties)
+        if record.merged_ids:
+            names.append("hs_merged_object_ids")
+        return names or None
+
     def full_history(self, record: Record, name: str) -> History:
         if name in COMPUTED:
             value = record.value(name)

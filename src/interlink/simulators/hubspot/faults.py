@@ -36,13 +36,12 @@ class Faults:
 
     def take(self, method: str, template: str, path: str) -> Fault | None:
         with self._lock:
+            self._faults = [fault for fault in self._faults if fault.times is None or fault.times > 0]
             for fault in self._faults:
                 if fault.route not in (template, path) or (fault.method and fault.method.upper() != method):
                     continue
                 if fault.times is not None:
                     fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
                 return fault
         return None
 

@@ -52,7 +52,7 @@ def _properties_of(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _written(call: Call, record: Record, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = call.sim.crm.record_wire(record, properties=list(record.properties) or None)
+    body = call.sim.crm.record_wire(record, properties=call.sim.crm.set_names(record))
     body.update(extra or {})
     return body
 

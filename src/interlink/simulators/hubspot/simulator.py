@@ -227,7 +227,7 @@ class HubSpotSimulator:
             record = self.crm.resolve(object_type_of(object_type), str(object_id), archived=archived)
             if record is None:
                 return None
-            names = list(properties) if properties is not None else list(record.properties)
+            names = list(properties) if properties is not None else self.crm.set_names(record)
             return self.crm.record_wire(record, properties=names or None, history=list(history or []) or None)
 
     def count(self, object_type: str, *, archived: bool = False) -> int:
@@ -238,7 +238,7 @@ class HubSpotSimulator:
     def find_by_email(self, email: str) -> dict[str, Any] | None:
         with self.lock:
             record = self.crm.resolve("contacts", email, id_property="email")
-            return None if record is None else self.crm.record_wire(record, properties=list(record.properties))
+            return None if record is None else self.crm.record_wire(record, properties=self.crm.set_names(record))
 
     def _require(self, object_type: str, object_id: str | int, *, archived: bool = False) -> Record:
         record = self.crm.resolve(object_type_of(object_type), str(object_id), archived=archived)
@@ -255,7 +255,7 @@ class HubSpotSimulator:
             changes: list[Change] = []
             record = self.crm.create(object_type_of(object_type), dict(properties), Source.ui(user_id), changes=changes)
             self.commit(changes)
-            return self.crm.record_wire(record, properties=list(record.properties))
+            return self.crm.record_wire(record, properties=self.crm.set_names(record))
 
     def update_as_user(
         self, object_type: str, object_id: str | int, properties: Mapping[str, Any], *, user_id: int = DEFAULT_USER_ID
@@ -265,7 +265,7 @@ class HubSpotSimulator:
             changes: list[Change] = []
             self.crm.update(record, dict(properties), Source.ui(user_id), changes=changes)
             self.commit(changes)
-            return self.crm.record_wire(record, properties=list(record.properties))
+            return self.crm.record_wire(record, properties=self.crm.set_names(record))
 
     def archive_as_user(self, object_type: str, object_id: str | int, *, user_id: int = DEFAULT_USER_ID) -> None:
         with self.lock:
@@ -281,7 +281,7 @@ class HubSpotSimulator:
             changes: list[Change] = []
             self.crm.restore(record, Source.ui(user_id), changes=changes)
             self.commit(changes)
-            return self.crm.record_wire(record, properties=list(record.properties))
+            return self.crm.record_wire(record, properties=self.crm.set_names(record))
 
     def merge_as_user(
         self, object_type: str, primary_id: str | int, merged_id: str | int, *, user_id: int = DEFAULT_USER_ID
@@ -292,7 +292,7 @@ class HubSpotSimulator:
             changes: list[Change] = []
             record = self.crm.merge(primary, secondary, Source.ui(user_id), changes=changes)
             self.commit(changes)
-            return self.crm.record_wire(record, properties=list(record.properties))
+            return self.crm.record_wire(record, properties=self.crm.set_names(record))
 
     def associate_as_user(
         self,
