@@ -4,7 +4,7 @@ import pytest
 
 from tests.fixtures.services import REQUIRE_SERVICES, TEST_DATABASE_URL, TEST_REDIS_URL
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app", "tests.fixtures.celery"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app", "tests.fixtures.celery", "tests.fixtures.world"]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -354,28 +354,29 @@ class Engine:
                 creatable.append((item, record))
         hubspot_ids = [r.id for _, r in creatable if isinstance(r, HubSpotRecord)]
         companies = self.gateway.hubspot.primary_companies(hubspot_ids) if hubspot_ids else {}
+        records: list[tuple[_Item, HubSpotRecord | AcceloRecord]] = []
         for item, record in creatable:
             if isinstance(record, HubSpotRecord):
                 record = HubSpotRecord(
                     record.id, record.properties, record.updated_at, companies.get(record.id), record.merged_ids
                 )
                 item.hubspot = record
+            records.append((item, record))
         with self.db.transaction() as session:
             repository = LinkRepo(session, workspace_id)
-            hubspot_companies = [r.company_id for _, r in creatable if isinstance(r, HubSpotRecord) and r.company_id]
-            accelo_companies = [r.company_id for _, r in creatable if isinstance(r, AcceloRecord) and r.company_id]
-            by_hubspot = repository.open_by_hubspot("company", hubspot_companies)
-            by_accelo = repository.open_by_accelo("company", accelo_companies)
-            for item, _ in creatable:
-                record = self._origin_record(item)
-                if record is None or not record.company_id:
+            by_hubspot = repository.open_by_hubspot(
+                "company", [r.company_id for _, r in records if isinstance(r, HubSpotRecord) and r.company_id]
+            )
+            by_accelo = repository.open_by_accelo(
+                "company", [r.company_id for _, r in records if isinstance(r, AcceloRecord) and r.company_id]
+            )
+            for item, record in records:
+                if not record.company_id:
                     continue
-                if isinstance(record, HubSpotRecord):
-                    link = by_hubspot.get(record.company_id)
-                    item.company_twin = link.accelo_id if link is not None and link.state != "waiting" else None
-                else:
-                    link = by_accelo.get(record.company_id)
-                    item.company_twin = link.hubspot_id if link is not None and link.state != "waiting" else None
+                link = (by_hubspot if isinstance(record, HubSpotRecord) else by_accelo).get(record.company_id)
+                if link is None or link.state == "waiting" or not (link.hubspot_id and link.accelo_id):
+                    continue
+                item.company_twin = link.accelo_id if isinstance(record, HubSpotRecord) else link.hubspot_id
 
     # -- writing -------------------------------------------------------------------------------------------
 
@@ -452,6 +453,13 @@ class Engine:
                 failures += item.errors
                 link = self._save_link(session, repository, workspace.id, config, item, now)
                 drafts = list(plan.ledger)
+                warnings = [w for r in (item.hubspot_result, item.accelo_result) if r for w in r.warnings]
+                if warnings:
+                    drafts += [LedgerDraft("needs_review", reason=warning) for warning in warnings]
+                    if link is not None:
+                        link.flagged = True
+                        link.state = "needs_review"
+                        link.state_reason = "; ".join(filter(None, [link.state_reason, *warnings]))
                 if failures:
                     drafts = [d for d in drafts if d.action not in {"updated", "created"}] + [
                         LedgerDraft("failed", reason="; ".join(failures))

@@ -18,10 +18,12 @@ from interlink.sync.plan import AcceloRecord, AcceloWrite, HubSpotRecord, HubSpo
 
 @dataclass(frozen=True)
 class WriteResult:
-    """The outcome of one planned write: the record's id (new for a create), or the error that stopped it."""
+    """The outcome of one planned write: the record's id (new for a create), or the error that stopped it.
+    ``warnings``: parts of the write that were left out and need a person (a status no progression leads to)."""
 
     record_id: str | None
     error: Exception | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

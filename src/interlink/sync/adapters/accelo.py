@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from interlink.connectors.accelo.client import AcceloClient
+from interlink.connectors.accelo.errors import NoProgressionToStatus
 from interlink.connectors.accelo.query import filter_term
 from interlink.connectors.accelo.schemas import Address, AffiliatedContact, Company, ProfileField, ProfileValue
 from interlink.sync.matching import MatchKey, domain_of, normalise_email, normalise_name
@@ -205,14 +206,11 @@ class AcceloAdapter:
         kind = cast(ObjectType, object_type)
         own, affiliation, address, profile = self._split(write.fields)
         status_id = None
+        warnings: list[str] = []
         if write.status is not None:
             status_id = self.status_id(kind, write.status)
             if status_id is None:
-                from interlink.connectors.accelo.errors import AcceloInvalidRequest
-
-                return WriteResult(
-                    write.record_id, AcceloInvalidRequest(f"Accelo has no {kind} status {write.status!r}")
-                )
+                warnings.append(f"Accelo has no {kind} status {write.status!r}; not set (check the status map)")
         try:
             if write.record_id is None:
                 record_id = self._create(kind, write, own, affiliation, address, status_id)
@@ -230,14 +228,17 @@ class AcceloAdapter:
                 )
                 known.profile_value_ids[field_id] = saved.id
             if status_id is not None:
-                self.client.progressions.move_to_status(kind, int(record_id), status_id)
+                try:
+                    self.client.progressions.move_to_status(kind, int(record_id), status_id)
+                except NoProgressionToStatus as exc:
+                    warnings.append(f"status not changed to {write.status!r}: {exc.message}")
         except Exception as exc:  # a ConnectorError (or the client's NotWritable/NoProgression) fails this record
             from interlink.connectors.errors import ConnectorError
 
             if not isinstance(exc, ConnectorError | ValueError):
                 raise
             return WriteResult(write.record_id, exc)
-        return WriteResult(record_id)
+        return WriteResult(record_id, warnings=tuple(warnings))
 
     @staticmethod
     def _split(
