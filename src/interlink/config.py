@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     inbox_max_attempts: int = Field(default=8, ge=1)
     inbox_retry_base_seconds: float = Field(default=5.0, ge=0)
     embedded_worker_threads: int = Field(default=2, ge=1, le=32)
+    poll_interval_seconds: float = Field(default=60.0, gt=0, description="How often vendors are polled for changes")
 
     @field_validator("database_url")
     @classmethod

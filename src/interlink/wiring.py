@@ -8,4 +8,5 @@ from __future__ import annotations
 def load() -> None:
     import interlink.inbox.tasks
     import interlink.mappings.defaults
-    import interlink.sync.handler  # noqa: F401
+    import interlink.sync.handler
+    import interlink.sync.polling  # noqa: F401
