@@ -19,3 +19,10 @@ def local() -> Iterator[Harness]:
     """In-process only: for tests about the client's logic rather than the transport."""
     with harness("in-process") as wired:
         yield wired
+
+
+@pytest.fixture(params=["in-process", "loopback"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """For tests that build their own harness (custom options): run them over both transports."""
+    value: str = request.param
+    return value

@@ -97,7 +97,9 @@ def _wire(
     app: AcceloSimulatorApp, http: httpx.Client, base_url: str, transport: Transport, options: dict[str, Any] | None
 ) -> Harness:
     options = dict(options or {})
-    creds = options.pop("credentials", None) or credentials(base_url)
+    given = options.pop("credentials", None)
+    # Credentials a test made point at wherever this harness serves the simulator.
+    creds = given.model_copy(update={"base_url": base_url}) if given is not None else credentials(base_url)
     options.setdefault("retry", FAST_RETRY)
     client = accelo_client(creds, http_client=http, **options)
     return Harness(app=app, http=http, client=client, base_url=base_url, transport=transport)

@@ -20,12 +20,12 @@ from interlink.simulators.accelo import (
     WEB_CLIENT_SECRET,
     WEB_REDIRECT_URIS,
 )
-from tests.connectors.accelo.harness import BASE_URL, credentials, harness
+from tests.connectors.accelo.harness import Transport, credentials, harness
 
 
-def test_a_service_application_gets_a_token_with_basic_auth_and_keeps_it() -> None:
+def test_a_service_application_gets_a_token_with_basic_auth_and_keeps_it(transport: Transport) -> None:
     store = MemoryTokenStore()
-    with harness(client_options={"token_store": store}) as wired:
+    with harness(transport, client_options={"token_store": store}) as wired:
         wired.client.companies.count()
         wired.client.companies.count()
         assert store.saves == 1
@@ -37,18 +37,18 @@ def test_a_service_application_gets_a_token_with_basic_auth_and_keeps_it() -> No
         assert wired.sim.calls.count(route="/oauth2/v0/token") == 1
 
 
-def test_a_token_near_its_expiry_is_renewed_before_use() -> None:
+def test_a_token_near_its_expiry_is_renewed_before_use(transport: Transport) -> None:
     store = MemoryTokenStore(AcceloToken("about-to-expire", expires_at=time.time() + 60))
-    with harness(client_options={"token_store": store}) as wired:
+    with harness(transport, client_options={"token_store": store}) as wired:
         wired.client.companies.count()
         assert store.token is not None
         assert store.token.access_token != "about-to-expire"
         assert wired.sim.calls.count(route="/api/v0/companies/count", status=401) == 0  # never sent the old one
 
 
-def test_a_rejected_token_is_renewed_and_the_call_repeated_once() -> None:
+def test_a_rejected_token_is_renewed_and_the_call_repeated_once(transport: Transport) -> None:
     store = MemoryTokenStore()
-    with harness(client_options={"token_store": store}) as wired:
+    with harness(transport, client_options={"token_store": store}) as wired:
         wired.client.companies.count()
         assert store.token is not None
         wired.sim.oauth.expire(store.token.access_token)  # e.g. revoked in Accelo
@@ -59,39 +59,39 @@ def test_a_rejected_token_is_renewed_and_the_call_repeated_once() -> None:
         assert wired.sim.oauth.issued == 2
 
 
-def test_another_process_renewing_first_is_reused() -> None:
+def test_another_process_renewing_first_is_reused(transport: Transport) -> None:
     store = MemoryTokenStore(AcceloToken("stale", expires_at=time.time() + 10))
-    with harness(client_options={"token_store": store}) as wired:
+    with harness(transport, client_options={"token_store": store}) as wired:
         fresh = wired.sim.issue_token()
         store.token = AcceloToken(fresh, expires_at=time.time() + 86400)  # saved by another worker
         wired.client.companies.count()
         assert wired.sim.calls.count(route="/oauth2/v0/token") == 0
 
 
-def test_without_a_client_secret_a_rejected_token_is_final() -> None:
+def test_without_a_client_secret_a_rejected_token_is_final(transport: Transport) -> None:
     creds = credentials(client_secret=None, access_token="not-a-real-token")
-    with harness(client_options={"credentials": creds}) as wired:
+    with harness(transport, client_options={"credentials": creds}) as wired:
         with pytest.raises(AcceloInvalidClient) as raised:
             wired.client.companies.count()
         assert isinstance(raised.value, AuthenticationFailed)
         assert raised.value.status_code == 401
 
 
-def test_a_static_token_works_without_any_oauth() -> None:
+def test_a_static_token_works_without_any_oauth(transport: Transport) -> None:
     creds = credentials(client_secret=None, access_token=DEFAULT_ACCESS_TOKEN)
-    with harness(client_options={"credentials": creds}) as wired:
+    with harness(transport, client_options={"credentials": creds}) as wired:
         assert wired.client.token_info().deployment == "simulator"
 
 
-def test_wrong_client_credentials_are_authentication_failures() -> None:
+def test_wrong_client_credentials_are_authentication_failures(transport: Transport) -> None:
     creds = credentials(client_secret="wrong")
-    with harness(client_options={"credentials": creds}) as wired, pytest.raises(AcceloInvalidClient):
+    with harness(transport, client_options={"credentials": creds}) as wired, pytest.raises(AcceloInvalidClient):
         wired.client.companies.count()
 
 
-def test_the_token_travels_only_in_the_authorization_header() -> None:
+def test_the_token_travels_only_in_the_authorization_header(transport: Transport) -> None:
     seen: list[httpx.Request] = []
-    with harness() as wired:
+    with harness(transport) as wired:
         wired.http.event_hooks["request"].append(seen.append)
         wired.client.companies.count()
         api = [request for request in seen if request.url.path.startswith("/api/")]
@@ -99,7 +99,7 @@ def test_the_token_travels_only_in_the_authorization_header() -> None:
         assert all(request.headers["authorization"].startswith("Bearer ") for request in api)
         assert all("_bearer_token" not in str(request.url) for request in api)
         both = wired.http.get(
-            f"{BASE_URL}/api/v0/companies",
+            f"{wired.base_url}/api/v0/companies",
             params={"_bearer_token": DEFAULT_ACCESS_TOKEN},
             headers={"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}"},
         )
@@ -108,9 +108,11 @@ def test_the_token_travels_only_in_the_authorization_header() -> None:
 
 
 class TestWebApplication:
-    def test_authorization_code_then_refresh(self) -> None:
-        with harness() as wired:
-            oauth = AcceloOAuth(wired.http, base_url=BASE_URL, client_id=WEB_CLIENT_ID, client_secret=WEB_CLIENT_SECRET)
+    def test_authorization_code_then_refresh(self, transport: Transport) -> None:
+        with harness(transport) as wired:
+            oauth = AcceloOAuth(
+                wired.http, base_url=wired.base_url, client_id=WEB_CLIENT_ID, client_secret=WEB_CLIENT_SECRET
+            )
             url = oauth.authorization_url(redirect_uri=WEB_REDIRECT_URIS[0], state="xyz")
             assert "response_type=code" in url
             assert "scope=write%28all%29" in url
@@ -124,7 +126,7 @@ class TestWebApplication:
 
             store = MemoryTokenStore(token)
             creds = credentials(
-                auth_type="web", client_id=WEB_CLIENT_ID, client_secret=WEB_CLIENT_SECRET, base_url=BASE_URL
+                auth_type="web", client_id=WEB_CLIENT_ID, client_secret=WEB_CLIENT_SECRET, base_url=wired.base_url
             )
             client = accelo_client(creds, http_client=wired.http, token_store=store)
             assert client.companies.count() == 0
@@ -134,9 +136,11 @@ class TestWebApplication:
             assert store.token.access_token != token.access_token
             assert store.token.refresh_token == token.refresh_token
 
-    def test_a_used_code_cannot_be_exchanged_twice(self) -> None:
-        with harness() as wired:
-            oauth = AcceloOAuth(wired.http, base_url=BASE_URL, client_id=WEB_CLIENT_ID, client_secret=WEB_CLIENT_SECRET)
+    def test_a_used_code_cannot_be_exchanged_twice(self, transport: Transport) -> None:
+        with harness(transport) as wired:
+            oauth = AcceloOAuth(
+                wired.http, base_url=wired.base_url, client_id=WEB_CLIENT_ID, client_secret=WEB_CLIENT_SECRET
+            )
             location = wired.http.get(oauth.authorization_url(redirect_uri=WEB_REDIRECT_URIS[0], state="s"))
             code = parse_qs(urlsplit(location.headers["location"]).query)["code"][0]
             oauth.exchange_code(code, redirect_uri=WEB_REDIRECT_URIS[0])
@@ -144,18 +148,18 @@ class TestWebApplication:
                 oauth.exchange_code(code, redirect_uri=WEB_REDIRECT_URIS[0])
             assert raised.value.category == "invalid_grant"
 
-    def test_a_refused_refresh_token_means_reconnecting(self) -> None:
+    def test_a_refused_refresh_token_means_reconnecting(self, transport: Transport) -> None:
         store = MemoryTokenStore(AcceloToken("expired", expires_at=time.time() - 1, refresh_token="revoked"))
         creds = credentials(auth_type="web", client_id=WEB_CLIENT_ID, client_secret=WEB_CLIENT_SECRET)
-        with harness(client_options={"credentials": creds, "token_store": store}) as wired:
+        with harness(transport, client_options={"credentials": creds, "token_store": store}) as wired:
             with pytest.raises(AcceloReconnectRequired, match="connect it again"):
                 wired.client.companies.count()
             assert wired.api_calls() == 0
 
-    def test_a_service_application_cannot_use_a_web_grant(self) -> None:
-        with harness() as wired:
+    def test_a_service_application_cannot_use_a_web_grant(self, transport: Transport) -> None:
+        with harness(transport) as wired:
             oauth = AcceloOAuth(
-                wired.http, base_url=BASE_URL, client_id=SERVICE_CLIENT_ID, client_secret=SERVICE_CLIENT_SECRET
+                wired.http, base_url=wired.base_url, client_id=SERVICE_CLIENT_ID, client_secret=SERVICE_CLIENT_SECRET
             )
             with pytest.raises(AcceloOAuthError):
                 oauth.refresh("anything")

@@ -88,12 +88,12 @@ def test_polling_finds_every_change_including_those_without_webhooks(accelo: Har
         assert again == []
 
 
-def test_no_duplicates_and_no_misses_across_many_overlapping_polls(local: Harness) -> None:
-    sim = local.sim
+def test_no_duplicates_and_no_misses_across_many_overlapping_polls(accelo: Harness) -> None:
+    sim = accelo.sim
     clock = sim.clock
     clock.freeze()
     ids = [sim.user_create_company(f"Company {n}") for n in range(20)]
-    feed = local.client.feeds.companies()
+    feed = accelo.client.feeds.companies()
     known: dict[int, str | None] = {}  # what the feed has told us, per company
     versions: set[tuple[int, int, str | None]] = set()
     cursor = FeedCursor.from_beginning()
@@ -113,11 +113,11 @@ def test_no_duplicates_and_no_misses_across_many_overlapping_polls(local: Harnes
         assert known == truth, f"after poll {step} the feed missed a change"
 
 
-def test_a_second_edit_in_the_same_second_is_not_lost(local: Harness) -> None:
-    sim = local.sim
+def test_a_second_edit_in_the_same_second_is_not_lost(accelo: Harness) -> None:
+    sim = accelo.sim
     sim.clock.freeze()
     company_id = sim.user_create_company("Planet Express")
-    feed = local.client.feeds.companies()
+    feed = accelo.client.feeds.companies()
     records, cursor = drain(feed, None)
     sim.user_update_company(company_id, phone="1")  # same second: same date_modified
     records, cursor = drain(feed, cursor)
@@ -126,11 +126,11 @@ def test_a_second_edit_in_the_same_second_is_not_lost(local: Harness) -> None:
     assert records == []
 
 
-def test_more_than_a_page_of_changes_in_one_second(local: Harness) -> None:
-    sim = local.sim
+def test_more_than_a_page_of_changes_in_one_second(accelo: Harness) -> None:
+    sim = accelo.sim
     sim.clock.freeze()
     sim.generate(companies=250)
-    feed = local.client.feeds.companies()
+    feed = accelo.client.feeds.companies()
     sim.calls.reset()
 
     first = feed.poll(None, max_records=120)  # stops early: the rest waits for the next poll
@@ -140,14 +140,14 @@ def test_more_than_a_page_of_changes_in_one_second(local: Harness) -> None:
     assert rest.complete
     all_ids = keys(first.records) + keys(rest.records)
     assert len(all_ids) == len(set(all_ids)) == 250
-    assert local.calls("/companies", method="GET") < 12
+    assert accelo.calls("/companies", method="GET") < 12
 
 
-def test_a_change_that_becomes_visible_late_is_found_in_the_overlap(local: Harness) -> None:
-    sim = local.sim
+def test_a_change_that_becomes_visible_late_is_found_in_the_overlap(accelo: Harness) -> None:
+    sim = accelo.sim
     now = sim.clock.freeze()
     early = sim.user_create_company("Committed late")
-    feed = local.client.feeds.companies()
+    feed = accelo.client.feeds.companies()
     sim.clock.freeze(now + 10)
     late_visible = sim.user_create_company("Polled already")
     _, cursor = drain(feed, FeedCursor.starting_at(now + 5))
@@ -159,12 +159,12 @@ def test_a_change_that_becomes_visible_late_is_found_in_the_overlap(local: Harne
     assert late_visible not in keys(records)
 
 
-def test_deleted_records_are_found_by_id(local: Harness) -> None:
-    sim = local.sim
+def test_deleted_records_are_found_by_id(accelo: Harness) -> None:
+    sim = accelo.sim
     company_id = sim.user_create_company("Planet Express")
     contacts = [sim.user_create_contact(company_id, f"P{n}", "Q") for n in range(3)]
     sim.user_delete_contact(contacts[1])  # deleted in Accelo's web app: no webhook, no feed entry
-    assert local.client.find_missing("contact", contacts) == {contacts[1]}
+    assert accelo.client.find_missing("contact", contacts) == {contacts[1]}
 
 
 def test_cursors_survive_storage() -> None:

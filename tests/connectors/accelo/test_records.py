@@ -63,16 +63,16 @@ class TestCompanies:
         company = accelo.client.companies.create("Fishy Joe's", profile_values={field_id: "09-17"})
         assert accelo.sim.profile_values_of("company", company.id) == {field_id: "09-17"}
 
-    def test_many_by_id_in_one_call_per_hundred(self, local: Harness) -> None:
-        ids = [local.sim.user_create_company(f"Company {n}") for n in range(250)]
-        local.sim.user_delete_company(ids[7])
-        local.sim.calls.reset()
+    def test_many_by_id_in_one_call_per_hundred(self, accelo: Harness) -> None:
+        ids = [accelo.sim.user_create_company(f"Company {n}") for n in range(250)]
+        accelo.sim.user_delete_company(ids[7])
+        accelo.sim.calls.reset()
 
-        found = local.client.companies.get_many([*ids, 99_999])
+        found = accelo.client.companies.get_many([*ids, 99_999])
 
         assert set(found) == set(ids) - {ids[7]}
         assert found[ids[0]].name == "Company 0"
-        assert local.calls("/companies", method="GET") == 3  # 251 ids: 100 + 100 + 51
+        assert accelo.calls("/companies", method="GET") == 3  # 251 ids: 100 + 100 + 51
 
     def test_find_missing_reports_deleted_ids(self, accelo: Harness) -> None:
         keep = accelo.sim.user_create_company("Keep")
@@ -80,15 +80,15 @@ class TestCompanies:
         accelo.sim.user_delete_company(gone)
         assert accelo.client.find_missing("company", [keep, gone]) == {gone}
 
-    def test_iterating_pages_until_a_short_page(self, local: Harness) -> None:
+    def test_iterating_pages_until_a_short_page(self, accelo: Harness) -> None:
         for n in range(25):
-            local.sim.user_create_company(f"Company {n:02d}")
-        local.sim.calls.reset()
+            accelo.sim.user_create_company(f"Company {n:02d}")
+        accelo.sim.calls.reset()
 
-        names = [company.name for company in local.client.companies.iterate(page_size=10)]
+        names = [company.name for company in accelo.client.companies.iterate(page_size=10)]
 
         assert names == [f"Company {n:02d}" for n in range(25)]  # sorted by id, every one once
-        assert local.calls("/companies", method="GET") == 3  # 10 + 10 + 5: no extra call for a total
+        assert accelo.calls("/companies", method="GET") == 3  # 10 + 10 + 5: no extra call for a total
 
     def test_filters_search_and_order(self, accelo: Harness) -> None:
         sim = accelo.sim
@@ -157,16 +157,16 @@ class TestContacts:
             accelo.client.contacts.update(other, {"username": "leela"})
         assert isinstance(raised.value, Conflict)
 
-    def test_email_filters_travel_as_json(self, local: Harness) -> None:
-        company_id = local.sim.user_create_company("Planet Express")
-        wanted = local.sim.user_create_contact(company_id, "Amy", "Wong", email="amy.wong@marslab.example")
-        local.sim.user_create_contact(company_id, "Amy", "Other", email="other@marslab.example")
-        local.sim.calls.reset()
+    def test_email_filters_travel_as_json(self, accelo: Harness) -> None:
+        company_id = accelo.sim.user_create_company("Planet Express")
+        wanted = accelo.sim.user_create_contact(company_id, "Amy", "Wong", email="amy.wong@marslab.example")
+        accelo.sim.user_create_contact(company_id, "Amy", "Other", email="other@marslab.example")
+        accelo.sim.calls.reset()
 
-        found = list(local.client.affiliations.iterate(Filter("email", ("Amy.Wong@marslab.example",))))
+        found = list(accelo.client.affiliations.iterate(Filter("email", ("Amy.Wong@marslab.example",))))
 
         assert [affiliation.contact_id for affiliation in found] == [wanted]
-        assert local.calls("/affiliations", method="GET") == 1  # POST with "_method": "GET", counted as a GET
+        assert accelo.calls("/affiliations", method="GET") == 1  # POST with "_method": "GET", counted as a GET
 
 
 class TestAffiliatedContacts:
@@ -231,9 +231,9 @@ class TestAffiliatedContacts:
         assert person.firstname == "Zoidberg"
         assert (person.email, person.mobile, person.company_id) == ("zoidberg@pe.example", "555-0142", company_id)
 
-    def test_an_unknown_field_is_refused(self, local: Harness) -> None:
+    def test_an_unknown_field_is_refused(self, accelo: Harness) -> None:
         with pytest.raises(NotWritable):
-            local.client.affiliated_contacts.update(1, {"shoe_size": "12"})
+            accelo.client.affiliated_contacts.update(1, {"shoe_size": "12"})
 
     def test_company_contacts_and_affiliation_lookups(self, accelo: Harness) -> None:
         sim = accelo.sim

@@ -65,10 +65,15 @@ def test_a_renewed_token_is_stored_encrypted_and_reused(db: Database, tenant: Te
 def test_a_renewed_token_survives_the_callers_rollback(db: Database, tenant: Tenant, cipher: CredentialCipher) -> None:
     connection = _connect(db, tenant, cipher)
     store = ConnectionTokenStore(db, cipher, connection.id)
-    with harness(client_options={"token_store": store}) as wired, pytest.raises(RuntimeError):  # noqa: PT012
-        with db.transaction():
-            wired.client.companies.count()
-            raise RuntimeError("the sync work failed")
+    with harness(client_options={"token_store": store}) as wired:
+
+        def failing_work() -> None:
+            with db.transaction():
+                wired.client.companies.count()
+                raise RuntimeError("the sync work failed")
+
+        with pytest.raises(RuntimeError):
+            failing_work()
     token = store.load()
     assert token is not None
     assert token.access_token

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from interlink.connectors.accelo.errors import AcceloInvalidRequest, NoProgressionToStatus
+from interlink.connectors.accelo.errors import AcceloInvalidRequest, AcceloNotFound, NoProgressionToStatus
 from interlink.connectors.accelo.query import against, filter_term
-from interlink.connectors.errors import InvalidRequest
+from interlink.connectors.errors import InvalidRequest, NotFound
 from tests.connectors.accelo.harness import Harness
 
 
@@ -86,8 +86,11 @@ def test_transitions_are_configurable(accelo: Harness) -> None:
 def test_a_progression_not_allowed_now_is_refused(accelo: Harness) -> None:
     sim = accelo.sim
     company_id = sim.user_create_company("Planet Express")
-    with pytest.raises(AcceloInvalidRequest):
+    with pytest.raises(AcceloInvalidRequest) as raised:
         accelo.client.progressions.apply("company", company_id, 999)
+    assert not isinstance(raised.value, NotFound)  # the company exists; the progression is what is wrong
+    with pytest.raises(AcceloNotFound):
+        accelo.client.progressions.allowed("company", 404)
 
 
 def test_status_history(accelo: Harness) -> None:
