@@ -1,6 +1,7 @@
 """Every ORM model, importable from one place so Alembic sees the whole schema."""
 
 from interlink.kit.model import Model
+from interlink.models.accord import AccordLink, AccordSettings
 from interlink.models.connection import Connection
 from interlink.models.cursor import SyncCursor
 from interlink.models.inbox import InboundEvent
@@ -11,6 +12,8 @@ from interlink.models.mapping import FieldMapping, SchemaSnapshot, StatusMapping
 from interlink.models.workspace import ApiToken, Workspace
 
 __all__ = [
+    "AccordLink",
+    "AccordSettings",
     "ApiToken",
     "Connection",
     "FieldMapping",
