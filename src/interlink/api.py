@@ -3,6 +3,8 @@ webhook endpoints under /webhooks (authenticated by the vendor's signature inste
 
 from fastapi import APIRouter
 
+from interlink.accord.endpoints import router as accord_router
+from interlink.accord.endpoints import webhook_router as accord_webhook_router
 from interlink.connections.endpoints import router as connections_router
 from interlink.inbox.endpoints import router as inbox_router
 from interlink.mappings.endpoints import router as mappings_router
@@ -16,6 +18,8 @@ api_router.include_router(connections_router)
 api_router.include_router(inbox_router)
 api_router.include_router(links_router)
 api_router.include_router(mappings_router)
+api_router.include_router(accord_router)
 
 webhooks_router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 webhooks_router.include_router(intake_router)
+webhooks_router.include_router(accord_webhook_router)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from interlink import wiring
+from interlink.accord.cli import app as accord_app
 from interlink.config import ConfigurationError, Settings, load_settings
 from interlink.errors import InterlinkError
 from interlink.logging import configure_logging
@@ -29,6 +30,7 @@ workspaces_app = typer.Typer(help="Create and list workspaces.", no_args_is_help
 tokens_app = typer.Typer(help="Create, list and revoke workspace API tokens.", no_args_is_help=True)
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(accord_app, name="accord")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)

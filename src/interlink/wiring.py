@@ -6,6 +6,7 @@ from __future__ import annotations
 
 
 def load() -> None:
+    import interlink.accord.handler
     import interlink.inbox.tasks
     import interlink.mappings.defaults
     import interlink.sync.handler
