@@ -103,6 +103,8 @@ def test_batch_read_reports_missing_ids_and_resolves_merged_ones(
     by_email = hubspot.contacts.batch_read(["P5@example.com", "nobody@example.com"], id_property="email")
     assert by_email.records["P5@example.com"].id == ids[5]
     assert by_email.missing == ["nobody@example.com"]
+    by_old_email = hubspot.contacts.batch_read(["p1@example.com"], id_property="email")  # the merged-away address
+    assert by_old_email.records["p1@example.com"].id == merged["id"]
 
 
 def test_batch_create_chunks_and_reports_failures_per_input(

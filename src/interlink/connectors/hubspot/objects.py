@@ -47,6 +47,7 @@ LIST_PAGE_MAX = 100
 LIST_PAGE_MAX_WITH_HISTORY = 50  # the official SDK pages at 50 when history is asked for (§2.3)
 
 PropertyValues = Mapping[str, str | None]
+ADDITIONAL_EMAILS_PROPERTY = "hs_additional_emails"
 
 
 def _wire_properties(properties: PropertyValues) -> dict[str, str]:
@@ -324,7 +325,10 @@ class ObjectsApi:
         names = _names(properties)
         if names is None:
             names = list(DEFAULT_PROPERTIES.get(self.object_type, ()))
-        names = list(dict.fromkeys([*names, MERGED_IDS_PROPERTY, *([id_property] if id_property else [])]))
+        extra = [id_property] if id_property else []
+        if id_property == "email":
+            extra.append(ADDITIONAL_EMAILS_PROPERTY)  # a merged contact answers to its old addresses too
+        names = list(dict.fromkeys([*names, MERGED_IDS_PROPERTY, *extra]))
         result = BatchReadResult()
         for chunk in _chunks(wanted, BATCH_LIMIT):
             body: dict[str, Any] = {
@@ -351,11 +355,13 @@ class ObjectsApi:
         found: set[str] = set()
         for raw in results_of(answer, what=f"a {self.object_type} batch read"):
             record = parse_model(HubSpotObject, raw, what=f"{self.object_type} record")
-            keys = (
-                [self._read_key(record.get(id_property) or "", id_property)]
-                if id_property
-                else [record.id, *record.merged_ids]
-            )
+            if id_property:
+                values = [record.get(id_property) or ""]
+                if id_property == "email":
+                    values += (record.get(ADDITIONAL_EMAILS_PROPERTY) or "").split(";")
+                keys = [self._read_key(value, id_property) for value in values if value]
+            else:
+                keys = [record.id, *record.merged_ids]
             asked = [by_key[key] for key in keys if key in by_key]
             if not asked:
                 result.unattributed.append(record)

@@ -184,6 +184,8 @@ class _Walk:
             query = self.with_filters(OBJECT_ID_PROPERTY, *extra)
             for page in self.pages(query):
                 for record in page.results:
+                    if not record.id.isdigit():
+                        raise HubSpotMalformedResponse(f"a search result has a non-numeric id {record.id!r}")
                     last_id = int(record.id)
                     if record.id not in already:
                         yield record
