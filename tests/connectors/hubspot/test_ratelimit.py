@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from interlink.connectors.hubspot.errors import HubSpotDailyLimitReached
+from interlink.connectors.hubspot.errors import HubSpotDailyLimitReached, HubSpotRateLimited
 from interlink.connectors.hubspot.limits import HubSpotRateLimits
 from interlink.simulators.hubspot import RateLimitSettings
 from tests.connectors.hubspot.support import client_for, new_simulator, served
@@ -98,3 +98,23 @@ def test_a_spent_daily_allowance_stops_calls_without_sending_them() -> None:
     finally:
         simulator.close()
     assert simulator.limits.stats.rejected == {}  # stopped on our side: HubSpot never saw call six
+
+
+def test_a_bulk_view_leaves_headroom_for_live_syncing() -> None:
+    simulator = new_simulator()
+    try:
+        with served(simulator, "in_process") as (base_url, http):
+            client = client_for(
+                base_url, http, limits=HubSpotRateLimits(per_interval=10, interval_seconds=60, daily=None)
+            )
+            bulk = client.bulk(share=0.5)
+            bulk.transport.budget.max_wait = 0.0  # report "no room" instead of waiting a minute
+            for _ in range(5):
+                bulk.contacts.page()
+            with pytest.raises(HubSpotRateLimited, match="no room"):
+                bulk.contacts.page()
+            for _ in range(5):
+                client.contacts.page()  # live traffic still has its half
+    finally:
+        simulator.close()
+    assert simulator.calls.count() == 10

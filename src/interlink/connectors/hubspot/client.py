@@ -64,6 +64,11 @@ class HubSpotClient:
             self._objects[name] = ObjectsApi(self.transport, name)
         return self._objects[name]
 
+    def bulk(self, share: float = 0.7) -> HubSpotClient:
+        """A view of this client for bulk jobs: it uses at most ``share`` of each rate window, so live
+        syncing through the full client always finds room (the budget is still the shared one)."""
+        return HubSpotClient(self.transport.with_share(share), portal_id=self.portal_id)
+
     @property
     def rate_limits(self) -> RateLimitSnapshot | None:
         """What HubSpot's rate-limit headers said on the last call."""

@@ -8,6 +8,7 @@ re-raised as their HubSpot counterparts, so callers catch one tree.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Generator, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -61,6 +62,7 @@ class HubSpotTransport:
         daily_reset_zone: ZoneInfo | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.share = 1.0  # the fraction of each budget window this transport may use (see ``with_share``)
         self.budget = budget
         self.search_budget = search_budget
         self.headers = RateLimitHeaders(limits, daily_reset_zone=daily_reset_zone)
@@ -84,6 +86,14 @@ class HubSpotTransport:
             observer=observer,
         )
 
+    def with_share(self, share: float) -> HubSpotTransport:
+        """The same transport (same budgets, retries, token), limited to ``share`` of each window."""
+        if not 0 < share <= 1:
+            raise ValueError("share must be in (0, 1]")
+        shared = copy.copy(self)
+        shared.share = share
+        return shared
+
     @property
     def rate_limits(self) -> RateLimitSnapshot | None:
         """What HubSpot's rate-limit headers said last (None before the first call)."""
@@ -98,9 +108,10 @@ class HubSpotTransport:
         params: Params = None,
         json: Any = None,
         search: bool = False,
-        share: float = 1.0,
+        share: float | None = None,
     ) -> httpx.Response:
         http = self._search if search else self._api
+        share = self.share if share is None else share
         kwargs: dict[str, Any] = {"auth": self._auth}
         if params is not None:
             kwargs["params"] = _query(params)
