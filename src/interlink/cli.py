@@ -199,6 +199,20 @@ def tokens_revoke(workspace: WorkspaceOption, token_id: Annotated[str, typer.Arg
 # -- simulators --------------------------------------------------------------------------------------------
 
 SIMULATED_VENDORS = ("hubspot", "accelo", "accord")
+# What to connect a sandbox with (the simulators' well-known, public credentials).
+SANDBOX_HELP = {
+    "hubspot": (
+        "private-app token  pat-na1-sandbox-0000-0000-0000-000000000000",
+        "OAuth client       sandbox-client-id / sandbox-client-secret (the secret also signs webhooks)",
+        "portal id          1234567",
+    ),
+    "accelo": (
+        "deployment         simulator",
+        "access token       accelo-simulator-token",
+        "service app        interlink-service@simulator.accelo.com / accelo-simulator-service-secret",
+        "webhook secret     accelo-simulator-webhook-secret",
+    ),
+}
 
 
 @app.command()
@@ -227,6 +241,8 @@ def simulate(
         state_file=Path(state_file) if state_file else None, webhook_urls=list(webhook_url or [])
     )
     out.print(f"{vendor} simulator on http://{host}:{port} (control surface under /_sim)")
+    for line in SANDBOX_HELP.get(vendor, ()):
+        out.print(f"  {line}")
     uvicorn.run(
         simulator,
         host=host,

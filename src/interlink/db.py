@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+IMMEDIATE_OPTION = "interlink_immediate"
+
 
 def create_db_engine(url: URL | str, *, pool_size: int = 10) -> Engine:
     from sqlalchemy.engine import make_url
@@ -44,10 +46,12 @@ def create_db_engine(url: URL | str, *, pool_size: int = 10) -> Engine:
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
-    """Let SQLAlchemy, not pysqlite, begin transactions, and begin them IMMEDIATE.
+    """Let SQLAlchemy, not pysqlite, begin transactions: DEFERRED by default, IMMEDIATE on request.
 
-    A deferred SQLite transaction that reads and then writes fails at once with "database is locked" when
-    another writer committed in between; taking the write lock up front makes writers queue instead.
+    A deferred transaction that reads and then writes fails at once with "database is locked" when another
+    writer committed in between, so the busy write paths (intake, claims, outcomes) ask for IMMEDIATE and
+    queue for the write lock up front. Everything else stays deferred: a transaction that holds the write
+    lock would block even the reads of a nested one in the same thread (a token store), forever.
     """
 
     @event.listens_for(engine, "connect")
@@ -62,7 +66,8 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(IMMEDIATE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -100,9 +105,12 @@ class Database:
         return self.sessionmaker()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work commits when the block ends and rolls back if it raises."""
+    def transaction(self, *, immediate: bool = False) -> Iterator[Session]:
+        """A session whose work commits when the block ends and rolls back if it raises. ``immediate``: the
+        block is going to write, so on SQLite take the write lock at once (no effect on PostgreSQL)."""
         with self.sessionmaker() as session:
+            if immediate and self.is_sqlite:
+                session.connection(execution_options={IMMEDIATE_OPTION: True})
             try:
                 yield session
                 session.commit()

@@ -296,3 +296,52 @@ def test_polling_catches_what_accelo_sends_no_webhook_for(world: World) -> None:
     world.poll()
     assert hubspot_value(world, contact, "jobtitle") == "Chief Analyst"
     assert hubspot_value(world, contact, "phone") == "+44 20 7946 0000"
+
+
+def test_two_workers_with_events_for_the_same_new_record_create_exactly_one(world: World) -> None:
+    import threading
+
+    from interlink.db import Database
+    from interlink.inbox.service import NewEvent, accept_events, drain_workspace
+    from tests.fixtures.database import make_settings
+
+    sync_everyone(world)
+    (company,) = world.hubspot.seed("companies", [{"name": "Analytical Engines Ltd"}])
+    world.settle()  # nothing yet: seeding sends no webhooks
+    contact = world.hubspot.seed("contacts", [ADA])[0]
+    world.hubspot.associate_as_user("contacts", contact, "companies", company)
+    world.settle()  # the association event links the company and creates the contact...
+    for link in links(world, "contact"):  # ...so start over from "nothing linked"
+        world.api.delete(f"/api/v1/links/{link.id}", headers=world.tenant.headers)
+    for row in list(world.accelo.state.contacts.rows):
+        world.accelo.user_delete_contact(int(row))
+
+    # Two events about the same new contact, each claimed by a different worker at the same moment.
+    single = Database(make_settings(world.settings.database_url, world.settings.data_dir, inbox_batch_size=1))
+    try:
+        with single.transaction() as session:
+            accept_events(
+                session,
+                world.workspace_id,
+                "hubspot",
+                [NewEvent("contact.creation", f"c{i}", {}, "contact", str(contact)) for i in range(2)],
+            )
+        from interlink.connections.registry import connectors_for, install
+
+        install(single, connectors_for(world.db))
+        start = threading.Barrier(2)
+
+        def worker() -> None:
+            start.wait()
+            drain_workspace(single, world.workspace_id)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        single.dispose()
+    world.settle()
+    assert len(world.accelo.state.contacts.rows) == 1
+    assert len(links(world, "contact")) == 1

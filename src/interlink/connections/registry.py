@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 
 from interlink import __version__
+from interlink.connections.accelo_tokens import ConnectionTokenStore as AcceloTokenStore
 from interlink.connections.service import credentials_of
+from interlink.connections.tokens import ConnectionTokenStore as HubSpotTokenStore
 from interlink.connectors.accelo.client import AcceloClient, accelo_client
 from interlink.connectors.accelo.credentials import AcceloCredentials
 from interlink.connectors.http import CallObserver
@@ -32,12 +34,14 @@ class Connectors:
         self,
         cipher: CredentialCipher,
         *,
+        db: Database | None = None,
         budget_storage_uri: str = "memory://",
         observer: CallObserver = observe_vendor_call,
         timeout: float = 30.0,
         accelo_options: dict[str, Any] | None = None,
     ) -> None:
         self.cipher = cipher
+        self.db = db  # where refreshed OAuth tokens are kept (without one, in memory for the client's life)
         # e.g. a compressed rate window for a simulator (requests_per_window, window_seconds)
         self.accelo_options = dict(accelo_options or {})
         self.budget_storage_uri = budget_storage_uri
@@ -63,20 +67,28 @@ class Connectors:
 
     def hubspot(self, connection: Connection) -> HubSpotClient:
         credentials = credentials_of(connection, self.cipher, HubSpotCredentials)
+        store = None
+        if self.db is not None and credentials.auth_type == "oauth":
+            store = HubSpotTokenStore(self.db, connection.workspace_id, self.cipher)
         return hubspot_client(
             credentials,
             http_client=self.http_client(credentials.base_url),
             budget_storage_uri=self.budget_storage_uri,
             observer=self.observer,
+            token_store=store,
         )
 
     def accelo(self, connection: Connection) -> AcceloClient:
         credentials = credentials_of(connection, self.cipher, AcceloCredentials)
+        # A service app gets a new token when its token nears expiry; keeping it with the connection means
+        # one token per deployment, not one per client.
+        store = AcceloTokenStore(self.db, self.cipher, connection.id) if self.db is not None else None
         return accelo_client(
             credentials,
             http_client=self.http_client(credentials.api_base_url),
             budget_storage_uri=self.budget_storage_uri,
             observer=self.observer,
+            token_store=store,
             **self.accelo_options,
         )
 
@@ -107,4 +119,6 @@ def install(db: Database, connectors: Connectors) -> Connectors:
 
 def _default(db: Database) -> Connectors:
     settings = db.settings
-    return Connectors(CredentialCipher(settings.secret_keys()), budget_storage_uri=settings.broker_url or "memory://")
+    return Connectors(
+        CredentialCipher(settings.secret_keys()), db=db, budget_storage_uri=settings.broker_url or "memory://"
+    )

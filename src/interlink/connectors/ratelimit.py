@@ -55,6 +55,16 @@ def _storage(uri: str) -> Storage:
         return _storages[uri]
 
 
+def forget_memory_budgets() -> None:
+    """Empty the in-process budgets (each test world starts with full budgets; never needed in production,
+    where a process's budgets live as long as it does)."""
+    with _storages_lock:
+        storage = _storages.get("memory://")
+    if storage is not None:
+        storage.reset()
+    _memory_pauses.clear()
+
+
 class RateBudget:
     def __init__(
         self,

@@ -58,20 +58,25 @@ class CallCountingMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(self.ignore_prefixes):
             await self.app(scope, receive, send)
             return
-        status = 500
+        recorded = False
+
+        def note(status: int) -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                route = scope.get("route")
+                self.calls.record(scope["method"], getattr(route, "path", None) or scope["path"], status)
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status
+            # Counted before the answer leaves: a caller that reads the count right after its call sees it.
             if message["type"] == "http.response.start":
-                status = message["status"]
+                note(message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or scope["path"]
-            self.calls.record(scope["method"], template, status)
+            note(500)  # the app raised before answering
 
 
 # -- webhook delivery --------------------------------------------------------------------------------------

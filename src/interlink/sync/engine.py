@@ -443,7 +443,7 @@ class Engine:
         outcomes: dict[int, Outcome] = {}
         resync: list[NewEvent] = []
         companies_linked = False
-        with self.db.transaction() as session:
+        with self.db.transaction(immediate=True) as session:
             repository = LinkRepo(session, workspace.id)
             for item in items:
                 plan = item.plan
