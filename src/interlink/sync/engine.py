@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,7 +33,9 @@ from interlink.models import Link, Workspace
 from interlink.sync import ledger, locks
 from interlink.sync.config import load_config
 from interlink.sync.links import LinkRepo, state_of
-from interlink.sync.matching import accelo_keys, hubspot_keys
+from interlink.sync.matching import MatchKey, accelo_keys, hubspot_keys
+from interlink.sync.merges import apply_merges
+from interlink.sync.outcomes import RecordOutcome, categorise
 from interlink.sync.plan import (
     GONE,
     AcceloRecord,
@@ -47,7 +50,7 @@ from interlink.sync.plan import (
 )
 from interlink.sync.ports import AcceloPort, HubSpotPort, WriteResult
 from interlink.sync.reconcile import Trigger, reconcile, rule_decision
-from interlink.sync.touches import Merge, Touch, touches_from
+from interlink.sync.touches import Touch, touches_from
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,30 @@ class _Item:
     errors: list[str] = field(default_factory=list)
 
 
+class Matcher(Protocol):
+    """Where twins of unlinked records are looked for: the live vendor search (default), or a bulk job's index."""
+
+    def find(self, object_type: str, system: Side, key: MatchKey) -> list[str]:
+        """Ids in ``system`` whose match key equals ``key``."""
+        ...
+
+
+@dataclass
+class RunContext:
+    """Who asked for a reconcile, and how: an inbox batch (the default) or a bulk job."""
+
+    preloaded: Mapping[tuple[str, str], HubSpotRecord | AcceloRecord] = field(default_factory=dict)
+    matcher: Matcher | None = None
+    dry_run: bool = False
+    job_id: uuid.UUID | None = None
+    attempts: Callable[[Touch], int] = lambda _touch: 1
+    max_attempts: int = 8
+    event_outcomes: dict[int, Outcome] = field(default_factory=dict)  # filled for the events' finishing
+    # Called inside the transaction that saves links and the ledger, so a caller's own bookkeeping (event
+    # outcomes, a job's counts and checkpoint) commits with them or not at all.
+    on_persist: Callable[[Session, list[RecordOutcome]], None] | None = None
+
+
 class Engine:
     def __init__(self, db: Database, gateway: Gateway, *, now: Callable[[], datetime] = utc_now) -> None:
         self.db = db
@@ -112,13 +139,13 @@ class Engine:
             workspace = session.get(Workspace, batch.workspace_id)
             if workspace is None:  # pragma: no cover - cascades delete its events
                 return
-            self._apply_merges(session, workspace.id, touches.merges)
+            apply_merges(session, workspace.id, touches.merges)
             finish_events(session, batch, dict.fromkeys(touches.ignored, DONE))
         try:
             for object_type in ("company", "contact"):
-                items = touches.of_type(object_type)
-                if items:
-                    self._process_type(batch, workspace, ObjectType(object_type), items, source)
+                touched = touches.of_type(object_type)
+                if touched:
+                    self.sync_records(workspace, ObjectType(object_type), touched, self._event_context(batch))
         except (AuthenticationFailed, PermissionDenied) as exc:
             raise RetryLater(f"the connection needs an admin: {exc}", delay_seconds=300) from exc
         remaining = touches.event_ids() - batch.finished
@@ -126,22 +153,41 @@ class Engine:
             with self.db.transaction() as session:
                 finish_events(session, batch, dict.fromkeys(remaining & set(batch.event_ids), DONE))
 
-    def _process_type(
-        self, batch: ClaimedBatch, workspace: Workspace, object_type: ObjectType, touched: list[Touch], source: Side
-    ) -> None:
+    @staticmethod
+    def _event_context(batch: ClaimedBatch) -> RunContext:
+        attempts = {event.id: event.attempts for event in batch.events}
+        claimed = set(batch.event_ids)
+
+        def touch_attempts(touch: Touch) -> int:
+            return max((attempts.get(event_id, 1) for event_id in touch.event_ids), default=1)
+
+        context = RunContext(attempts=touch_attempts, max_attempts=batch.retry.max_attempts)
+
+        def finish(session: Session, _outcomes: list[RecordOutcome]) -> None:
+            finish_events(session, batch, {k: v for k, v in context.event_outcomes.items() if k in claimed})
+
+        context.on_persist = finish
+        return context
+
+    def sync_records(
+        self, workspace: Workspace, object_type: ObjectType, touched: list[Touch], context: RunContext | None = None
+    ) -> list[RecordOutcome]:
+        """Reconcile these records (and create or link the unlinked ones the rules allow): the engine's core,
+        used for inbox batches and bulk jobs alike."""
+        context = context or RunContext()
         with self.db.transaction() as session:
             config = load_config(session, workspace, object_type, self.gateway.schema)
         reading = _Reading.of(config)
         record_keys = [_lock_key(workspace.id, object_type, t.system, t.record_id) for t in touched]
         with locks.hold(self.db, record_keys):
             items = self._resolve(workspace.id, object_type, touched)
-            self._read(reading, items)
+            self._read(reading, items, context)
             unlinked = [item for item in items if item.link is None or item.link.state in {"waiting", "needs_review"}]
             match_keys = self._match_keys(workspace.id, config, unlinked)
             with locks.hold(self.db, match_keys):
                 if match_keys:  # another worker may have linked them while we waited
                     self._refresh_links(workspace.id, reading, unlinked)
-                self._match(workspace.id, config, reading, unlinked)
+                self._match(workspace.id, config, reading, unlinked, context)
                 now = self.now()
                 for item in items:
                     item.plan = reconcile(
@@ -153,61 +199,22 @@ class Engine:
                         candidates=item.candidates,
                         company_twin=item.company_twin,
                     )
+                if context.dry_run:
+                    return [self._outcome(item, [], []) for item in items]
                 self._apply(config, items)
-                self._persist(batch, workspace, config, items)
+                return self._persist(workspace, config, items, context)
+
+    @staticmethod
+    def _outcome(item: _Item, failures: list[str], warnings: list[str]) -> RecordOutcome:
+        outcome, reason = categorise(item.plan, failures, warnings)
+        retryable = not failures or any(
+            getattr(r.error, "retryable", True) for r in (item.hubspot_result, item.accelo_result) if r and r.error
+        )
+        return RecordOutcome(
+            item.touch.system, item.touch.object_type, item.touch.record_id, outcome, reason, retryable
+        )
 
     # -- identity ------------------------------------------------------------------------------------------
-
-    def _apply_merges(self, session: Session, workspace_id: uuid.UUID, merges: Sequence[Merge]) -> None:
-        """Re-point the links of merged-away HubSpot ids to the new id. If two different Accelo records were
-        linked, the primary's link survives and the other Accelo record is flagged as a duplicate, never
-        merged automatically."""
-        repository = LinkRepo(session, workspace_id)
-        for merge in merges:
-            old_ids = [merge.primary_id, *merge.merged_ids] if merge.primary_id else list(merge.merged_ids)
-            linked = repository.open_by_hubspot(merge.object_type, [i for i in old_ids if i and i != merge.new_id])
-            existing = repository.open_by_hubspot(merge.object_type, [merge.new_id]).get(merge.new_id)
-            ordered = sorted(linked.values(), key=lambda link: 0 if link.hubspot_id == merge.primary_id else 1)
-            survivor = existing
-            for link in ordered:
-                if survivor is None:
-                    survivor = link
-                    old = link.hubspot_id
-                    link.hubspot_id = merge.new_id
-                    session.flush()
-                    ledger.record(
-                        session,
-                        workspace_id,
-                        [
-                            LedgerDraft(
-                                "relinked",
-                                reason=f"HubSpot merged {old} into {merge.new_id}; link re-pointed",
-                                details={"merged_ids": list(merge.merged_ids), "new_id": merge.new_id},
-                            )
-                        ],
-                        object_type=merge.object_type,
-                        link_id=link.id,
-                        hubspot_id=merge.new_id,
-                        accelo_id=link.accelo_id,
-                        event_ids=[merge.event_id],
-                    )
-                    continue
-                reason = (
-                    f"HubSpot merged {link.hubspot_id} into {merge.new_id}, which is linked to Accelo "
-                    f"{survivor.accelo_id}; Accelo {link.accelo_id} is now a likely duplicate (not merged in Accelo)"
-                )
-                link.state, link.flagged, link.state_reason = "closed", True, reason
-                session.flush()
-                ledger.record(
-                    session,
-                    workspace_id,
-                    [LedgerDraft("needs_review", reason=reason, details={"duplicate": True})],
-                    object_type=merge.object_type,
-                    link_id=link.id,
-                    hubspot_id=link.hubspot_id,
-                    accelo_id=link.accelo_id,
-                    event_ids=[merge.event_id],
-                )
 
     def _resolve(self, workspace_id: uuid.UUID, object_type: str, touched: list[Touch]) -> list[_Item]:
         with self.db.transaction() as session:
@@ -244,7 +251,7 @@ class Engine:
 
     # -- reading -------------------------------------------------------------------------------------------
 
-    def _read(self, reading: _Reading, items: list[_Item]) -> None:
+    def _read(self, reading: _Reading, items: list[_Item], context: RunContext) -> None:
         hubspot_ids, accelo_ids = set(), set()
         for item in items:
             link, touch = item.link, item.touch
@@ -256,13 +263,25 @@ class Engine:
                 accelo_ids.add(link.accelo_id)
             elif touch.system == "accelo":
                 accelo_ids.add(touch.record_id)
+        preloaded = context.preloaded
+        hubspot_ids -= {record_id for (system, record_id) in preloaded if system == "hubspot"}
+        accelo_ids -= {record_id for (system, record_id) in preloaded if system == "accelo"}
         try:
-            hubspot = self.gateway.hubspot.read(reading.object_type, sorted(hubspot_ids), reading.properties)
-            accelo = self.gateway.accelo.read(reading.object_type, sorted(accelo_ids), reading.fields)
+            hubspot: dict[str, HubSpotRecord | _Gone] = dict(
+                self.gateway.hubspot.read(reading.object_type, sorted(hubspot_ids), reading.properties)
+            )
+            accelo: dict[str, AcceloRecord | _Gone] = dict(
+                self.gateway.accelo.read(reading.object_type, sorted(accelo_ids), reading.fields)
+            )
         except ConnectorError as exc:
             if isinstance(exc, AuthenticationFailed | PermissionDenied):
                 raise
             raise RetryLater(f"could not read records: {exc}") from exc
+        for (system, record_id), record in preloaded.items():
+            if system == "hubspot" and isinstance(record, HubSpotRecord):
+                hubspot[record_id] = record
+            elif system == "accelo" and isinstance(record, AcceloRecord):
+                accelo[record_id] = record
         for item in items:
             link, touch = item.link, item.touch
             hubspot_id = (
@@ -308,30 +327,36 @@ class Engine:
             keys += [f"{workspace_id}:{config.object_type}:{key.kind}:{key.value}" for key in found[:1]]
         return keys
 
-    def _match(self, workspace_id: uuid.UUID, config: SyncConfig, reading: _Reading, items: list[_Item]) -> None:
+    def _match(
+        self, workspace_id: uuid.UUID, config: SyncConfig, reading: _Reading, items: list[_Item], context: RunContext
+    ) -> None:
         for item in items:
             record = self._origin_record(item)
             if record is None or (item.link is not None and item.link.hubspot_id and item.link.accelo_id):
                 continue
             if not rule_decision(config, record).matched:
                 continue
-            if isinstance(record, HubSpotRecord):
-                keys = hubspot_keys(config.object_type, record)
-                for key in keys:  # email; or domain, then name
-                    found = self.gateway.accelo.find(config.object_type, key, reading.fields)
-                    if found:
-                        item.candidates = [Candidate(r.id, key.kind) for r in found]
-                        break
-            else:
-                keys = accelo_keys(config.object_type, record)
-                for key in keys:
-                    found_h = self.gateway.hubspot.find(config.object_type, key, reading.properties)
-                    if found_h:
-                        item.candidates = [Candidate(r.id, key.kind) for r in found_h]
-                        break
+            keys = (
+                hubspot_keys(config.object_type, record)
+                if isinstance(record, HubSpotRecord)
+                else accelo_keys(config.object_type, record)
+            )
+            other: Side = "accelo" if isinstance(record, HubSpotRecord) else "hubspot"
+            for key in keys:  # email; or domain, then name
+                found = self._find(config.object_type, other, key, reading, context)
+                if found:
+                    item.candidates = [Candidate(record_id, key.kind) for record_id in found]
+                    break
             self._mark_taken(workspace_id, config.object_type, item)
         if config.object_type == "contact":
             self._company_twins(workspace_id, config, items)
+
+    def _find(self, object_type: str, system: Side, key: MatchKey, reading: _Reading, context: RunContext) -> list[str]:
+        if context.matcher is not None:
+            return context.matcher.find(object_type, system, key)
+        if system == "accelo":
+            return [r.id for r in self.gateway.accelo.find(object_type, key, reading.fields)]
+        return [r.id for r in self.gateway.hubspot.find(object_type, key, reading.properties)]
 
     def _mark_taken(self, workspace_id: uuid.UUID, object_type: str, item: _Item) -> None:
         if not item.candidates:
@@ -438,9 +463,11 @@ class Engine:
 
     # -- persisting ----------------------------------------------------------------------------------------
 
-    def _persist(self, batch: ClaimedBatch, workspace: Workspace, config: SyncConfig, items: list[_Item]) -> None:
+    def _persist(
+        self, workspace: Workspace, config: SyncConfig, items: list[_Item], context: RunContext
+    ) -> list[RecordOutcome]:
         now = self.now()
-        outcomes: dict[int, Outcome] = {}
+        results: list[RecordOutcome] = []
         resync: list[NewEvent] = []
         companies_linked = False
         with self.db.transaction(immediate=True) as session:
@@ -451,9 +478,9 @@ class Engine:
                     continue
                 failures = [str(r.error) for r in (item.hubspot_result, item.accelo_result) if r and r.error]
                 failures += item.errors
+                warnings = [w for r in (item.hubspot_result, item.accelo_result) if r for w in r.warnings]
                 link = self._save_link(session, repository, workspace.id, config, item, now)
                 drafts = list(plan.ledger)
-                warnings = [w for r in (item.hubspot_result, item.accelo_result) if r for w in r.warnings]
                 if warnings:
                     drafts += [LedgerDraft("needs_review", reason=warning) for warning in warnings]
                     if link is not None:
@@ -473,11 +500,15 @@ class Engine:
                     hubspot_id=link.hubspot_id if link else _id_of(item.hubspot),
                     accelo_id=link.accelo_id if link else _id_of(item.accelo),
                     event_ids=item.touch.event_ids,
+                    job_id=context.job_id,
                 )
-                outcome = Outcome("retry", "; ".join(failures)) if failures else DONE
-                outcomes.update(dict.fromkeys(item.touch.event_ids, outcome))
+                result = self._outcome(item, failures, warnings)
+                results.append(result)
+                context.event_outcomes.update(
+                    dict.fromkeys(item.touch.event_ids, Outcome("retry", "; ".join(failures)) if failures else DONE)
+                )
                 if failures and link is not None:
-                    self._note_failure(link, failures, batch, item)
+                    self._note_failure(link, failures, context.attempts(item.touch), context.max_attempts)
                 newly_linked = item.link is None or not (item.link.hubspot_id and item.link.accelo_id)
                 if config.object_type == "company" and newly_linked and link is not None and link.state == "in_sync":
                     companies_linked = True
@@ -490,12 +521,13 @@ class Engine:
                     )
                     if record_id:
                         resync.append(_resync_event(system, "contact", record_id))
-            if resync:
-                for system in ("hubspot", "accelo"):
-                    events = [e for e in resync if e.payload["system"] == system]
-                    if events:
-                        accept_events(session, workspace.id, system, events)
-            finish_events(session, batch, {k: v for k, v in outcomes.items() if k in set(batch.event_ids)})
+            for system in ("hubspot", "accelo"):
+                events = [e for e in resync if e.payload["system"] == system]
+                if events:
+                    accept_events(session, workspace.id, system, events)
+            if context.on_persist is not None:
+                context.on_persist(session, results)
+        return results
 
     def _save_link(
         self,
@@ -557,11 +589,11 @@ class Engine:
         session.flush()
         return link
 
-    def _note_failure(self, link: Link, failures: list[str], batch: ClaimedBatch, item: _Item) -> None:
-        attempts = max((e.attempts for e in batch.events if e.id in set(item.touch.event_ids)), default=1)
+    @staticmethod
+    def _note_failure(link: Link, failures: list[str], attempts: int, max_attempts: int) -> None:
         link.attempts = attempts
         link.last_error = "; ".join(failures)
-        if attempts >= batch.retry.max_attempts:
+        if attempts >= max_attempts:
             link.state = "failed"
             link.flagged = True
             link.state_reason = f"gave up after {attempts} attempts: {link.last_error}"
