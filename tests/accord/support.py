@@ -19,7 +19,7 @@ from interlink.connections.registry import connectors_for
 from interlink.connections.service import save_connection
 from interlink.connectors.accord.credentials import AccordCredentials
 from interlink.connectors.accord.signature import signature_headers
-from interlink.connectors.hubspot.client import HubSpotClient
+from interlink.connectors.hubspot.client import HubSpotClient, hubspot_client
 from interlink.connectors.hubspot.credentials import HubSpotCredentials
 from interlink.connectors.hubspot.limits import HubSpotRateLimits
 from interlink.db import Database
@@ -67,18 +67,21 @@ def start_hubspot(db: Database) -> Iterator[HubSpotSandbox]:
     simulator = HubSpotSimulator(portal_id=portal_id)
     app = create_app(simulator=simulator)
     base_url = f"http://hubspot-{uuid.uuid4().hex[:10]}.sim"
-    http = in_process_client(app, base_url)
-    connectors_for(db).route(base_url, http)
-    from interlink.connectors.hubspot.client import hubspot_client
-
+    routed = in_process_client(app, base_url)
+    connectors_for(db).route(base_url, routed)
+    direct = in_process_client(app, base_url)
     client = hubspot_client(
         hubspot_credentials(base_url, portal_id),
-        http_client=in_process_client(app, base_url),
+        http_client=direct,
         limits=HubSpotRateLimits(per_interval=10_000, daily=None),
     )
     try:
         yield HubSpotSandbox(simulator, base_url, portal_id, client)
     finally:
+        # Each in-process client runs the app on a helper thread: close them, never leave them to the garbage
+        # collector (finalising an open portal from the collector can block the process).
+        routed.close()
+        direct.close()
         simulator.close()
 
 

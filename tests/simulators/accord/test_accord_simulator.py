@@ -20,7 +20,7 @@ from interlink.db import Database
 from interlink.kit.asgi import in_process_client
 from interlink.kit.time import utc_now
 from interlink.simulators.accord import DEFAULT_SIGNING_SECRET, SEEDED_IDS, AccordSimulator, create_app
-from tests.accord.support import HubSpotSandbox, create_accord_tenant, drain, start_hubspot
+from tests.accord.support import AccordTenant, HubSpotSandbox, create_accord_tenant, drain, start_hubspot
 from tests.support.servers import free_port
 from tests.support.waiting import wait_for
 
@@ -162,9 +162,12 @@ def hubspot(db: Database) -> Iterator[HubSpotSandbox]:
 
 def test_an_accord_change_reaches_the_hubspot_deal(app: FastAPI, db: Database, hubspot: HubSpotSandbox) -> None:
     tenant = create_accord_tenant(db, hubspot, secret=DEFAULT_SIGNING_SECRET)
-    interlink = in_process_client(app, "http://interlink.test")
-    with in_process_client(app, "http://interlink.test") as admin:
-        assert admin.post("/api/v1/accord/provision", headers=tenant.headers).status_code == 200
+    with in_process_client(app, "http://interlink.test") as interlink:
+        assert interlink.post("/api/v1/accord/provision", headers=tenant.headers).status_code == 200
+        deliver_through(interlink, tenant, db, hubspot)
+
+
+def deliver_through(interlink: httpx.Client, tenant: AccordTenant, db: Database, hubspot: HubSpotSandbox) -> None:
     (deal,) = hubspot.deals(1, prefix="Acme rollout")
     sim = AccordSimulator(
         webhook_urls=[f"http://interlink.test/webhooks/accord/{tenant.slug}"],
@@ -194,7 +197,6 @@ def test_an_accord_change_reaches_the_hubspot_deal(app: FastAPI, db: Database, h
     assert sim.flush(10)
     assert sim.deliveries()[-1]["outcomes"] == ["401"]
     sim.close()
-    interlink.close()
 
 
 def test_interlink_simulate_accord_serves_the_simulator(tmp_path: Path) -> None:
