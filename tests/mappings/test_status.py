@@ -128,8 +128,25 @@ def test_a_new_link_takes_the_status_of_the_side_it_came_from() -> None:
 
 
 def test_warnings_name_values_that_can_never_be_consistent() -> None:
-    warnings = status_map_warnings(CONTACT_MAPS, ["lead", "customer", "opportunity"], ["Prospect", "On Hold"])
+    hubspot_values = ["lead", "opportunity", "customer", "evangelist", "other"]
+    warnings = status_map_warnings(CONTACT_MAPS, hubspot_values, ["Prospect", "Active", "Inactive", "On Hold"])
     assert warnings == [
         "HubSpot 'opportunity' is not mapped and no Accelo status maps to it: never consistent",
         "Accelo 'On Hold' is not mapped and no HubSpot value maps to it: never consistent",
+    ]
+
+
+def test_warnings_name_arrows_from_or_to_values_that_do_not_exist() -> None:
+    # Accelo renamed 'Prospect' to 'Potential'; HubSpot's property has no 'evangelist'.
+    hubspot_values = ["lead", "customer", "other"]
+    warnings = status_map_warnings(
+        CONTACT_MAPS, hubspot_values, ["Potential", "Active", "Inactive"], hubspot_property="lifecyclestage"
+    )
+    assert warnings == [
+        "h2a: HubSpot 'evangelist' is not a value of lifecyclestage",
+        "h2a: HubSpot 'lead' maps to 'Prospect', which is not an Accelo record status",
+        "a2h: 'Prospect' is not an Accelo record status",
+        # with both arrows about 'lead' dead, a record at 'lead' or 'Potential' never settles
+        "HubSpot 'lead' is not mapped and no Accelo status maps to it: never consistent",
+        "Accelo 'Potential' is not mapped and no HubSpot value maps to it: never consistent",
     ]

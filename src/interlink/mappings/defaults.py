@@ -31,19 +31,22 @@ BUILTIN_FIELD_MAPPINGS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-# Marketing's fine-grained funnel collapses into Accelo's few statuses, and back.
+# Marketing's fine-grained funnel collapses into Accelo's few statuses, and back. Accelo's statuses are named by
+# each deployment; these are its defaults (a contact starts at 'Potential', a company at 'Prospect'). The status
+# summary warns about any arrow whose value a deployment does not have.
 _FUNNEL = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity")
+_FIRST_STATUS = {"contact": "Potential", "company": "Prospect"}
 DEFAULT_STATUS_MAPS: dict[str, dict[str, dict[str, str]]] = {
     object_type: {
         "h2a": {
-            **dict.fromkeys(_FUNNEL, "Prospect"),
+            **dict.fromkeys(_FUNNEL, first),
             "customer": "Active",
             "evangelist": "Active",
             "other": "Inactive",
         },
-        "a2h": {"Prospect": "lead", "Active": "customer", "Inactive": "other"},
+        "a2h": {first: "lead", "Active": "customer", "Inactive": "other"},
     }
-    for object_type in ("contact", "company")
+    for object_type, first in _FIRST_STATUS.items()
 }
 
 

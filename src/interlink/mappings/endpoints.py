@@ -112,6 +112,11 @@ def create_status_mapping(
     return StatusMappingRead.model_validate(service.create_status_mapping(session, workspace, body, source))
 
 
+@router.get("/status-mappings/{mapping_id}", summary="One arrow")
+def get_status_mapping(mapping_id: uuid.UUID, workspace: WorkspaceDep, session: SessionDep) -> StatusMappingRead:
+    return StatusMappingRead.model_validate(service.get_status_mapping(session, workspace.id, mapping_id))
+
+
 @router.patch("/status-mappings/{mapping_id}", summary="Point an arrow at another value")
 def update_status_mapping(
     mapping_id: uuid.UUID, body: StatusMappingUpdate, workspace: WorkspaceDep, session: SessionDep, source: SourceDep

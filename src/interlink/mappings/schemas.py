@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from interlink.mappings.fields import ObjectType
 from interlink.mappings.rules import Condition, Leaf
@@ -28,12 +28,22 @@ class FieldMappingCreate(BaseModel):
 
 
 class FieldMappingUpdate(BaseModel):
+    """Only the fields given change; ``value_map: null`` removes the value map."""
+
     model_config = ConfigDict(extra="forbid")
 
     direction: Direction | None = None
     conflict_policy: ConflictPolicy | None = None
     value_map: dict[str, str] | None = None
     enabled: bool | None = None
+
+    @field_validator("direction", "conflict_policy", "enabled")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only an explicit null reaches here (defaults are not validated): these settings always have a value.
+        if value is None:
+            raise ValueError("cannot be null; leave it out to keep the current value")
+        return value
 
 
 class FieldMappingRead(BaseModel):

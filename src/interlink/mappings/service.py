@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -15,7 +16,7 @@ from interlink.mappings.canonical import Canonical, InvalidValue, decode_accelo,
 from interlink.mappings.fields import FieldSpec, ObjectType, System
 from interlink.mappings.repository import FieldMappingRepo, StatusMappingRepo, SyncRuleRepo
 from interlink.mappings.rules import Condition, RuleProblem, evaluate, validate_rule
-from interlink.mappings.schema_source import SchemaSource, get_schema, schema_by_name
+from interlink.mappings.schema_source import SCHEMA_MAX_AGE, SchemaSource, get_schema, schema_by_name
 from interlink.mappings.schemas import (
     EvaluateRequest,
     EvaluateResponse,
@@ -35,15 +36,32 @@ from interlink.workspaces.service import options_of
 
 condition_adapter: TypeAdapter[Condition] = TypeAdapter(Condition)
 RULE_SOURCE: dict[str, System] = {"pull": "hubspot", "push": "accelo"}
+# Before refusing a save that the cached schema rejects, look again at schemas at most this old: the admin who
+# was told to add a field or option in HubSpot or Accelo, did, and saves again, is not refused from a stale copy,
+# while refused saves re-read each vendor at most this often.
+RECHECK_AGE = timedelta(seconds=30)
 
 
 def _schemas(
-    session: Session, workspace_id: uuid.UUID, object_type: ObjectType, source: SchemaSource
+    session: Session,
+    workspace_id: uuid.UUID,
+    object_type: ObjectType,
+    source: SchemaSource,
+    max_age: timedelta = SCHEMA_MAX_AGE,
 ) -> tuple[dict[str, FieldSpec], dict[str, FieldSpec]]:
     return (
-        schema_by_name(get_schema(session, workspace_id, "hubspot", object_type, source)),
-        schema_by_name(get_schema(session, workspace_id, "accelo", object_type, source)),
+        schema_by_name(get_schema(session, workspace_id, "hubspot", object_type, source, max_age=max_age)),
+        schema_by_name(get_schema(session, workspace_id, "accelo", object_type, source, max_age=max_age)),
     )
+
+
+def _recheck_before_refusing(check: Callable[[timedelta], None]) -> None:
+    """Run ``check`` (which raises ValidationFailed) against the cached schemas, and once more against schemas
+    at most RECHECK_AGE old before letting a refusal stand."""
+    try:
+        check(SCHEMA_MAX_AGE)
+    except ValidationFailed:
+        check(RECHECK_AGE)
 
 
 def _refuse(problems: list[Any], what: str) -> None:
@@ -67,15 +85,21 @@ def get_field_mapping(session: Session, workspace_id: uuid.UUID, mapping_id: uui
 
 
 def _check_mapping(
-    session: Session, workspace_id: uuid.UUID, draft: MappingDraft, source: SchemaSource, ignore: uuid.UUID | None
+    session: Session, workspace: Workspace, draft: MappingDraft, source: SchemaSource, ignore: uuid.UUID | None
 ) -> None:
-    hubspot, accelo = _schemas(session, workspace_id, ObjectType(draft.object_type), source)
     others = [
         ExistingMapping(m.hubspot_property, m.accelo_field, m.direction)
-        for m in FieldMappingRepo(session, workspace_id).for_type(draft.object_type, enabled_only=True)
+        for m in FieldMappingRepo(session, workspace.id).for_type(draft.object_type, enabled_only=True)
         if m.id != ignore
     ]
-    _refuse(validate_mapping(draft, hubspot, accelo, others), "this mapping cannot be saved")
+    status_property = options_of(workspace).status_property(draft.object_type)
+
+    def check(max_age: timedelta) -> None:
+        hubspot, accelo = _schemas(session, workspace.id, ObjectType(draft.object_type), source, max_age)
+        problems = validate_mapping(draft, hubspot, accelo, others, status_property=status_property)
+        _refuse(problems, "this mapping cannot be saved")
+
+    _recheck_before_refusing(check)
 
 
 def create_field_mapping(
@@ -83,7 +107,7 @@ def create_field_mapping(
 ) -> FieldMapping:
     draft = MappingDraft(body.object_type, body.hubspot_property, body.accelo_field, body.direction, body.value_map)
     if body.enabled:
-        _check_mapping(session, workspace.id, draft, source, None)
+        _check_mapping(session, workspace, draft, source, None)
     mapping = FieldMapping(workspace_id=workspace.id, builtin=False, **body.model_dump())
     try:
         with session.begin_nested():
@@ -110,7 +134,7 @@ def update_field_mapping(
             merged["direction"],
             merged["value_map"],
         )
-        _check_mapping(session, workspace.id, draft, source, mapping.id)
+        _check_mapping(session, workspace, draft, source, mapping.id)
     for name, value in changes.items():
         setattr(mapping, name, value)
     session.flush()
@@ -139,13 +163,18 @@ def status_maps(session: Session, workspace_id: uuid.UUID, object_type: str) -> 
 
 
 def _status_values(
-    session: Session, workspace: Workspace, object_type: ObjectType, source: SchemaSource
+    session: Session,
+    workspace: Workspace,
+    object_type: ObjectType,
+    source: SchemaSource,
+    max_age: timedelta = SCHEMA_MAX_AGE,
 ) -> tuple[str, list[str] | None, list[str] | None]:
     """The HubSpot status property and both systems' status values (None where a system is not connected)."""
     prop = options_of(workspace).status_property(object_type)
     hubspot_values = accelo_values = None
     if source.connected("hubspot"):
-        spec = schema_by_name(get_schema(session, workspace.id, "hubspot", object_type, source)).get(prop)
+        fields = get_schema(session, workspace.id, "hubspot", object_type, source, max_age=max_age)
+        spec = schema_by_name(fields).get(prop)
         if spec is None:
             raise ValidationFailed(
                 f"HubSpot has no {object_type} property {prop!r} to hold statuses",
@@ -153,7 +182,8 @@ def _status_values(
             )
         hubspot_values = list(spec.options or [])
     if source.connected("accelo"):
-        spec = schema_by_name(get_schema(session, workspace.id, "accelo", object_type, source)).get("status")
+        fields = get_schema(session, workspace.id, "accelo", object_type, source, max_age=max_age)
+        spec = schema_by_name(fields).get("status")
         accelo_values = list(spec.options or []) if spec else []
     return prop, hubspot_values, accelo_values
 
@@ -168,7 +198,7 @@ def status_summary(
     prop, hubspot_values, accelo_values = _status_values(session, workspace, object_type, source)
     maps = status_maps(session, workspace.id, object_type)
     warnings = (
-        status_map_warnings(maps, hubspot_values, accelo_values)
+        status_map_warnings(maps, hubspot_values, accelo_values, hubspot_property=prop, object_type=object_type)
         if hubspot_values is not None and accelo_values is not None
         else []
     )
@@ -186,7 +216,27 @@ def _check_status_values(
     target_value: str,
     source: SchemaSource,
 ) -> None:
-    prop, hubspot_values, accelo_values = _status_values(session, workspace, object_type, source)
+    _recheck_before_refusing(
+        lambda max_age: _refuse_unknown_statuses(
+            *_status_values(session, workspace, object_type, source, max_age),
+            object_type=object_type,
+            direction=direction,
+            source_value=source_value,
+            target_value=target_value,
+        )
+    )
+
+
+def _refuse_unknown_statuses(
+    prop: str,
+    hubspot_values: list[str] | None,
+    accelo_values: list[str] | None,
+    *,
+    object_type: ObjectType,
+    direction: str,
+    source_value: str,
+    target_value: str,
+) -> None:
     hubspot_value, accelo_value = (source_value, target_value) if direction == "h2a" else (target_value, source_value)
     problems = []
     if hubspot_values is not None and hubspot_value not in hubspot_values:
@@ -295,14 +345,17 @@ def _check_rule(
     condition: Condition,
     source: SchemaSource,
 ) -> None:
-    schema = schema_by_name(get_schema(session, workspace_id, RULE_SOURCE[direction], object_type, source))
-    try:
-        validate_rule(condition, schema)
-    except RuleProblem as problem:
-        raise ValidationFailed(
-            f"this rule cannot be saved: {problem} — fix: {problem.fix}",
-            details=[{"field": f"condition.{problem.path}", "message": problem.message, "fix": problem.fix}],
-        ) from None
+    def check(max_age: timedelta) -> None:
+        fields = get_schema(session, workspace_id, RULE_SOURCE[direction], object_type, source, max_age=max_age)
+        try:
+            validate_rule(condition, schema_by_name(fields))
+        except RuleProblem as problem:
+            raise ValidationFailed(
+                f"this rule cannot be saved: {problem} — fix: {problem.fix}",
+                details=[{"field": f"condition.{problem.path}", "message": problem.message, "fix": problem.fix}],
+            ) from None
+
+    _recheck_before_refusing(check)
 
 
 def create_rule(session: Session, workspace: Workspace, body: SyncRuleCreate, source: SchemaSource) -> SyncRule:

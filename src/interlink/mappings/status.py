@@ -190,19 +190,39 @@ def _is_backward(current: str | None, target: str, order: Sequence[str] | None) 
 
 
 def status_map_warnings(
-    maps: StatusMaps, hubspot_values: Collection[str], accelo_statuses: Collection[str]
+    maps: StatusMaps,
+    hubspot_values: Collection[str],
+    accelo_statuses: Collection[str],
+    *,
+    hubspot_property: str = "the HubSpot status property",
+    object_type: str = "record",
 ) -> list[str]:
-    """Values that can never be in a consistent pair, for an admin to fix.
+    """What an admin should fix in the maps, given both systems' live status values.
 
-    A push always leaves a consistent pair (``A2H(a)`` is consistent with ``a`` by definition), so the pairs
-    that never settle are those with a value neither map touches: a record at such a value is never in step
-    and its status never moves across.
+    First, dead arrows: an arrow from or to a value that does not exist (a status renamed in Accelo, or the
+    HubSpot status property switched to another property) never applies. Then the values that can never be in a
+    consistent pair: a push always leaves a consistent pair (``A2H(a)`` is consistent with ``a`` by definition),
+    so the pairs that never settle are those with a value no live arrow touches: a record at such a value is
+    never in step and its status never moves across.
     """
+    hubspot_known, accelo_known = set(hubspot_values), set(accelo_statuses)
     warnings = []
-    mapped_hubspot = set(maps.h2a) | set(maps.a2h.values())
-    mapped_accelo = set(maps.a2h) | set(maps.h2a.values())
-    for value in sorted(set(hubspot_values) - mapped_hubspot):
+    for source, target in sorted(maps.h2a.items()):
+        if source not in hubspot_known:
+            warnings.append(f"h2a: HubSpot {source!r} is not a value of {hubspot_property}")
+        elif target not in accelo_known:
+            warnings.append(f"h2a: HubSpot {source!r} maps to {target!r}, which is not an Accelo {object_type} status")
+    for source, target in sorted(maps.a2h.items()):
+        if source not in accelo_known:
+            warnings.append(f"a2h: {source!r} is not an Accelo {object_type} status")
+        elif target not in hubspot_known:
+            warnings.append(f"a2h: Accelo {source!r} maps to {target!r}, which is not a value of {hubspot_property}")
+    h2a = {s: t for s, t in maps.h2a.items() if s in hubspot_known and t in accelo_known}
+    a2h = {s: t for s, t in maps.a2h.items() if s in accelo_known and t in hubspot_known}
+    mapped_hubspot = set(h2a) | set(a2h.values())
+    mapped_accelo = set(a2h) | set(h2a.values())
+    for value in sorted(hubspot_known - mapped_hubspot):
         warnings.append(f"HubSpot {value!r} is not mapped and no Accelo status maps to it: never consistent")
-    for value in sorted(set(accelo_statuses) - mapped_accelo):
+    for value in sorted(accelo_known - mapped_accelo):
         warnings.append(f"Accelo {value!r} is not mapped and no HubSpot value maps to it: never consistent")
     return warnings

@@ -14,7 +14,9 @@ from interlink.mappings.canonical import FieldType, InvalidValue
 from interlink.mappings.codec import codec_for
 from interlink.mappings.fields import FieldSpec
 
-STATUS_FIELDS = {"lifecyclestage", "hs_lead_status", "status"}
+# HubSpot moves a lifecycle stage only forward through its API: only the status decision knows how to move it
+# back (clear, then set), so a field mapping may read it but never write it.
+FORWARD_ONLY = "lifecyclestage"
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,11 @@ def validate_mapping(
     hubspot_schema: Mapping[str, FieldSpec],
     accelo_schema: Mapping[str, FieldSpec],
     others: Iterable[ExistingMapping] = (),
+    *,
+    status_property: str = "lifecyclestage",
 ) -> list[MappingProblem]:
-    """All problems with ``draft`` (empty when it can be saved). ``others``: the type's other mappings."""
+    """All problems with ``draft`` (empty when it can be saved). ``others``: the type's other mappings;
+    ``status_property``: the HubSpot property the workspace keeps this type's status in."""
     problems: list[MappingProblem] = []
     hubspot = hubspot_schema.get(draft.hubspot_property)
     accelo = accelo_schema.get(draft.accelo_field)
@@ -87,15 +92,23 @@ def validate_mapping(
     if hubspot is None or accelo is None:
         return problems
 
-    if hubspot.name in STATUS_FIELDS or accelo.source == "status":
+    if hubspot.name == status_property or accelo.source == "status":
         problems.append(
             MappingProblem(
-                "hubspot_property" if hubspot.name in STATUS_FIELDS else "accelo_field",
+                "hubspot_property" if hubspot.name == status_property else "accelo_field",
                 "statuses are synced by the status mappings, not by field mappings",
                 "remove this mapping and edit /status-mappings instead",
             )
         )
         return problems
+    if hubspot.name == FORWARD_ONLY and writes_hubspot(draft.direction):
+        problems.append(
+            MappingProblem(
+                "direction",
+                f"HubSpot moves {FORWARD_ONLY!r} only forward through its API, so a field mapping cannot write it",
+                f"set direction to 'to_accelo', or make {FORWARD_ONLY!r} the status property and use /status-mappings",
+            )
+        )
     if accelo.source == "segmentation" and draft.direction != "to_hubspot":
         problems.append(
             MappingProblem(
