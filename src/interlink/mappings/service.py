@@ -36,6 +36,7 @@ from interlink.workspaces.service import options_of
 
 condition_adapter: TypeAdapter[Condition] = TypeAdapter(Condition)
 RULE_SOURCE: dict[str, System] = {"pull": "hubspot", "push": "accelo"}
+PLURAL = {ObjectType.contact: "contacts", ObjectType.company: "companies"}
 # Before refusing a save that the cached schema rejects, look again at schemas at most this old: the admin who
 # was told to add a field or option in HubSpot or Accelo, did, and saves again, is not refused from a stale copy,
 # while refused saves re-read each vendor at most this often.
@@ -322,15 +323,16 @@ def rule_slots(session: Session, workspace_id: uuid.UUID) -> list[SyncRuleSlot]:
     rules = {(rule.object_type, rule.direction): rule for rule in SyncRuleRepo(session, workspace_id).list_all()}
     slots = []
     for object_type in ObjectType:
+        records = PLURAL[object_type]
         for direction, (origin, target) in {"pull": ("HubSpot", "Accelo"), "push": ("Accelo", "HubSpot")}.items():
             rule = rules.get((object_type.value, direction))
             if rule is None or not rule.enabled:
                 effect = (
-                    f"no {'enabled ' if rule else ''}rule: no {object_type}s are created in {target} automatically; "
-                    f"linked {object_type}s still sync both ways"
+                    f"no {'enabled ' if rule else ''}rule: no {records} are created in {target} automatically; "
+                    f"linked {records} still sync both ways"
                 )
             else:
-                effect = f"{origin} {object_type}s that match the rule are created in {target}"
+                effect = f"{origin} {records} that match the rule are created in {target}"
             slots.append(
                 SyncRuleSlot(object_type=object_type, direction=direction, rule=rule and rule_read(rule), effect=effect)
             )
@@ -407,18 +409,29 @@ def active_rule(session: Session, workspace_id: uuid.UUID, object_type: str, dir
     return condition_adapter.validate_python(rule.condition) if rule is not None and rule.enabled else None
 
 
-def canonical_record(system: System, raw: dict[str, Any], schema: dict[str, FieldSpec]) -> dict[str, Canonical]:
-    """A source record's values in canonical form; a value that cannot be read is left out (reads as unset)."""
+def canonical_record(
+    system: System, raw: dict[str, Any], schema: dict[str, FieldSpec], *, strict: bool = False
+) -> dict[str, Canonical]:
+    """A source record's values in canonical form. A value that cannot be read is left out (reads as unset),
+    as the sync engine reads it; ``strict`` (a record typed in by a person) refuses it instead."""
     decode = decode_hubspot if system == "hubspot" else decode_accelo
     values: dict[str, Canonical] = {}
+    problems = []
     for name, value in raw.items():
         spec = schema.get(name)
         if spec is None:
             continue
         try:
             values[name] = decode(spec.type, value)
-        except InvalidValue:
-            continue
+        except InvalidValue as exc:
+            vendor = "HubSpot" if system == "hubspot" else "Accelo"
+            fix = f"give a {spec.type} value as {vendor} sends it"
+            problems.append({"field": f"record.{name}", "message": str(exc), "fix": fix})
+    if strict and problems:
+        first = problems[0]
+        raise ValidationFailed(
+            f"the record cannot be read: {first['field']}: {first['message']} — fix: {first['fix']}", details=problems
+        )
     return values
 
 
@@ -431,7 +444,7 @@ def evaluate_rule(
         raw = source.fetch_record(system, body.object_type, body.record_id)
     else:
         raw = body.record or {}
-    values = canonical_record(system, raw, schema)
+    values = canonical_record(system, raw, schema, strict=body.record is not None)
     condition = active_rule(session, workspace.id, body.object_type, body.direction)
     result = evaluate(condition, values, schema, object_type=body.object_type, direction=body.direction)
     return EvaluateResponse(
