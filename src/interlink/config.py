@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     embedded_worker_threads: int = Field(default=2, ge=1, le=32)
     poll_interval_seconds: float = Field(default=60.0, gt=0, description="How often vendors are polled for changes")
 
+    # Bulk pull/push jobs.
+    job_share: float = Field(
+        default=0.7, gt=0, le=1, description="Part of each vendor rate window a bulk job may spend; the rest is live"
+    )
+    job_lease_seconds: float = Field(default=60.0, gt=0, description="A job whose worker is silent this long resumes")
+    job_slice_seconds: float = Field(default=10.0, gt=0, description="How long a job holds a worker before yielding")
+    job_batch_seconds: float = Field(default=3.0, gt=0, description="Target duration of one checkpointed batch")
+    job_max_batch: int = Field(default=100, ge=1, le=100, description="Most records in one checkpointed batch")
+    job_sweep_interval_seconds: float = Field(default=15.0, gt=0, description="How often stalled jobs are resumed")
+
     @field_validator("database_url")
     @classmethod
     def _database_url_parses(cls, value: str) -> str:

@@ -10,10 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from interlink.sync.matching import MatchKey
 from interlink.sync.plan import AcceloRecord, AcceloWrite, HubSpotRecord, HubSpotWrite, _Gone
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RecordPage(Generic[T]):
+    """One page of a listing, in the order the vendor keeps (ascending id), for bulk jobs that stream a whole
+    system. ``next_cursor`` fetches the page after this one; None when this was the last."""
+
+    items: list[T]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from typing import Any, Literal, cast
 
 from interlink.connectors.accelo.client import AcceloClient
 from interlink.connectors.accelo.errors import NoProgressionToStatus
-from interlink.connectors.accelo.query import filter_term
+from interlink.connectors.accelo.query import Filter, filter_term, greater_than, order_by_asc
 from interlink.connectors.accelo.schemas import Address, AffiliatedContact, Company, ProfileField, ProfileValue
-from interlink.sync.matching import MatchKey, domain_of, normalise_email, normalise_name
+from interlink.sync.matching import MatchKey, accelo_keys, domain_of, normalise_email, normalise_name
 from interlink.sync.plan import GONE, AcceloRecord, AcceloWrite, _Gone
-from interlink.sync.ports import WriteResult
+from interlink.sync.ports import RecordPage, WriteResult
 
 ObjectType = Literal["company", "contact"]
 
@@ -172,6 +172,70 @@ class AcceloAdapter:
             flat[record.id] = AcceloRecord(
                 record.id, record.fields, record.status, value.date_modified, record.company_id
             )
+
+    # -- listing (bulk jobs) -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _after(after: str | None) -> tuple[Filter, ...]:
+        """Keyset paging: the records after ``after`` in id order (offsets would skip or repeat records when
+        others are added or deleted while a job walks the list)."""
+        start = (greater_than("id", int(after)),) if after else ()
+        return (*start, order_by_asc("id"))
+
+    def list_page(
+        self, object_type: str, fields: Sequence[str], *, after: str | None, limit: int = 100
+    ) -> RecordPage[AcceloRecord]:
+        """One page of every record of the type, flattened as ``read`` flattens them; the cursor is the last id."""
+        kind = cast(ObjectType, object_type)
+        flat: dict[str, AcceloRecord] = {}
+        if kind == "contact":
+            contacts = self.client.contacts.page(*self._after(after), limit=limit)
+            affiliation_ids = [c.default_affiliation_id for c in contacts if c.default_affiliation_id is not None]
+            affiliations = self.client.affiliations.get_many(affiliation_ids) if affiliation_ids else {}
+            for contact in contacts:
+                affiliation = (
+                    affiliations.get(contact.default_affiliation_id) if contact.default_affiliation_id else None
+                )
+                flat[str(contact.id)] = self._flat_contact(kind, AffiliatedContact(contact, affiliation))
+            count, last = len(contacts), (contacts[-1].id if contacts else None)
+        else:
+            companies = self.client.companies.page(*self._after(after), limit=limit, fields=COMPANY_FIELDS)
+            flat = {str(company.id): self._flat_company(kind, company) for company in companies}
+            count, last = len(companies), (companies[-1].id if companies else None)
+        self._add_custom_fields(kind, flat, fields)
+        return RecordPage(list(flat.values()), str(last) if count == limit and last is not None else None)
+
+    def match_keys_page(
+        self, object_type: str, *, after: str | None, limit: int = 100
+    ) -> RecordPage[tuple[str, list[MatchKey]]]:
+        """One page of records with the keys ``find`` looks them up by (a bulk job's match index): companies by
+        website domain and name; contacts by the email of each of their affiliations (the cursor then walks
+        affiliations)."""
+        if object_type == "contact":
+            affiliations = self.client.affiliations.page(*self._after(after), limit=limit, fields=("email", "contact"))
+            items = []
+            for affiliation in affiliations:
+                email = normalise_email(affiliation.email)
+                if affiliation.contact_id is not None and email:
+                    items.append((str(affiliation.contact_id), [MatchKey("email", email)]))
+            last = affiliations[-1].id if affiliations else None
+            return RecordPage(items, str(last) if len(affiliations) == limit and last is not None else None)
+        companies = self.client.companies.page(*self._after(after), limit=limit, fields=("name", "website"))
+        keyed = [
+            (
+                str(company.id),
+                accelo_keys(
+                    "company", AcceloRecord(str(company.id), {"name": company.name, "website": company.website})
+                ),
+            )
+            for company in companies
+        ]
+        last_id = companies[-1].id if companies else None
+        return RecordPage(keyed, str(last_id) if len(companies) == limit and last_id is not None else None)
+
+    def count(self, object_type: str) -> int:
+        """How many records of the type there are (Accelo's ``/count``: one call)."""
+        return self.client.records(cast(ObjectType, object_type)).count()
 
     # -- matching ------------------------------------------------------------------------------------------
 

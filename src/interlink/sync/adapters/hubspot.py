@@ -7,13 +7,14 @@ from collections.abc import Mapping, Sequence
 from interlink.connectors.hubspot.associations import AssociationTypeIds
 from interlink.connectors.hubspot.client import HubSpotClient
 from interlink.connectors.hubspot.objects import AssociationInput, ObjectsApi, RecordCreate, RecordUpdate
-from interlink.connectors.hubspot.schemas import AssociatedRecord, Filter, FilterGroup, HubSpotObject
-from interlink.sync.matching import MatchKey
+from interlink.connectors.hubspot.schemas import AssociatedRecord, Filter, FilterGroup, HubSpotObject, SearchRequest
+from interlink.sync.matching import MatchKey, hubspot_keys
 from interlink.sync.plan import GONE, HubSpotRecord, HubSpotWrite, _Gone
-from interlink.sync.ports import WriteResult
+from interlink.sync.ports import RecordPage, WriteResult
 
 PLURAL = {"contact": "contacts", "company": "companies"}
 SEARCH_PROPERTY = {"email": "email", "domain": "domain", "name": "name"}
+KEY_PROPERTIES = {"contact": ("email",), "company": ("domain", "website", "name")}
 
 
 def primary_company(associations: Sequence[AssociatedRecord]) -> str | None:
@@ -59,6 +60,26 @@ class HubSpotAdapter:
     def find(self, object_type: str, key: MatchKey, properties: Sequence[str]) -> list[HubSpotRecord]:
         group = FilterGroup.of(Filter.of(SEARCH_PROPERTY[key.kind], "EQ", key.value))
         return [self._record(obj) for obj in self._api(object_type).search([group], properties=properties)]
+
+    # -- listing (bulk jobs) -------------------------------------------------------------------------------
+
+    def list_page(
+        self, object_type: str, properties: Sequence[str], *, after: str | None, limit: int = 100
+    ) -> RecordPage[HubSpotRecord]:
+        """One page of every record of the type, in id order (HubSpot's list API; ``after`` is its cursor)."""
+        page = self._api(object_type).page(after=after, limit=limit, properties=properties)
+        return RecordPage([self._record(obj) for obj in page.results], page.next_after)
+
+    def match_keys_page(
+        self, object_type: str, *, after: str | None, limit: int = 100
+    ) -> RecordPage[tuple[str, list[MatchKey]]]:
+        """One page of records with the keys ``find`` looks them up by (a bulk job's match index)."""
+        page = self.list_page(object_type, KEY_PROPERTIES[object_type], after=after, limit=limit)
+        return RecordPage([(record.id, hubspot_keys(object_type, record)) for record in page.items], page.next_cursor)
+
+    def count(self, object_type: str) -> int:
+        """How many records of the type there are (a search's total: one call)."""
+        return self._api(object_type).search_page(SearchRequest(properties=["hs_object_id"]), limit=1).total
 
     def apply(self, object_type: str, writes: Sequence[HubSpotWrite]) -> list[WriteResult]:
         api = self._api(object_type)
