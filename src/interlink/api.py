@@ -7,6 +7,7 @@ from interlink.accord.endpoints import router as accord_router
 from interlink.accord.endpoints import webhook_router as accord_webhook_router
 from interlink.connections.endpoints import router as connections_router
 from interlink.inbox.endpoints import router as inbox_router
+from interlink.jobs.endpoints import router as jobs_router
 from interlink.mappings.endpoints import router as mappings_router
 from interlink.sync.endpoints import router as links_router
 from interlink.sync.intake import router as intake_router
@@ -19,6 +20,7 @@ api_router.include_router(inbox_router)
 api_router.include_router(links_router)
 api_router.include_router(mappings_router)
 api_router.include_router(accord_router)
+api_router.include_router(jobs_router)
 
 webhooks_router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 webhooks_router.include_router(intake_router)

@@ -8,6 +8,7 @@ from __future__ import annotations
 def load() -> None:
     import interlink.accord.handler
     import interlink.inbox.tasks
+    import interlink.jobs.tasks
     import interlink.mappings.defaults
     import interlink.sync.handler
     import interlink.sync.polling  # noqa: F401
