@@ -3,11 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Path, status
 
 from interlink.connections import service
+from interlink.connections.checks import ConnectionCheck, check_connection
+from interlink.connections.registry import connectors_for
 from interlink.connections.schemas import ConnectionInput, ConnectionRead
-from interlink.deps import CipherDep, SessionDep, SettingsDep, WorkspaceDep
+from interlink.connections.usage import LimitUsage, api_usage
+from interlink.deps import CipherDep, DatabaseDep, SessionDep, SettingsDep, WorkspaceDep
 from interlink.errors import ValidationFailed
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -21,6 +24,11 @@ def list_connections(
         service.to_read(connection, workspace, cipher, settings.public_base_url)
         for connection in service.list_connections(session, workspace.id)
     ]
+
+
+@router.get("/usage", summary="How much of each vendor's rate limits the workspace is using now")
+def usage(workspace: WorkspaceDep, session: SessionDep, db: DatabaseDep) -> list[LimitUsage]:
+    return api_usage(session, workspace.id, connectors_for(db))
 
 
 @router.put(
@@ -42,6 +50,17 @@ def save_connection(
         )
     connection = service.save_connection(session, workspace, body, cipher)
     return service.to_read(connection, workspace, cipher, settings.public_base_url)
+
+
+@router.post("/{system}/test", summary="Test a connection with one read-only call; the answer says what happened")
+def test_connection(
+    system: Annotated[str, Path(pattern="^(hubspot|accelo|accord)$")],
+    workspace: WorkspaceDep,
+    session: SessionDep,
+    cipher: CipherDep,
+    db: DatabaseDep,
+) -> ConnectionCheck:
+    return check_connection(session, workspace, system, connectors_for(db), cipher)
 
 
 @router.get("/{connection_id}", summary="One connection")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from interlink.deps import SessionDep, WorkspaceDep
 from interlink.inbox import service
 from interlink.inbox.repository import WorkspaceEventRepository
-from interlink.inbox.schemas import EventDetail, EventRead, EventStatus, InboxSummary
+from interlink.inbox.schemas import EventDetail, EventRead, EventStatus, InboxActivity, InboxSummary
 from interlink.kit.pagination import Page, decode_cursor, encode_cursor
 from interlink.kit.time import utc_now
 
@@ -40,6 +40,13 @@ def summary(workspace: WorkspaceDep, session: SessionDep) -> InboxSummary:
         counts=repository.count_by_status(),
         oldest_pending_age_seconds=(utc_now() - oldest).total_seconds() if oldest else None,
     )
+
+
+@router.get("/activity", summary="Events received per minute and the longest wait per minute, for the last hour")
+def activity(
+    workspace: WorkspaceDep, session: SessionDep, minutes: Annotated[int, Query(ge=5, le=1440)] = 60
+) -> InboxActivity:
+    return service.activity(session, workspace.id, minutes=minutes)
 
 
 @router.get("/{event_id}", summary="One event with its raw payload")

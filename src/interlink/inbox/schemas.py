@@ -32,3 +32,15 @@ class EventDetail(EventRead):
 class InboxSummary(BaseModel):
     counts: dict[str, int]
     oldest_pending_age_seconds: float | None
+
+
+class MinuteActivity(BaseModel):
+    minute: datetime
+    received: int
+    longest_wait_seconds: float | None
+
+
+class InboxActivity(BaseModel):
+    minutes: list[MinuteActivity]
+    pending: int
+    oldest_pending_age_seconds: float | None

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from interlink.errors import Conflict, NotFound
 from interlink.inbox import handlers
 from interlink.inbox.repository import InboundEventRepository, WorkspaceEventRepository
+from interlink.inbox.schemas import InboxActivity, MinuteActivity
 from interlink.kit.time import utc_now
 from interlink.models import InboundEvent
 from interlink.worker.enqueue import enqueue_job
@@ -395,3 +396,27 @@ def list_events(
 ) -> Sequence[InboundEvent]:
     repository = WorkspaceEventRepository(session, workspace_id)
     return repository.all(repository.list_statement(status=status, source=source, before_id=before_id, limit=limit))
+
+
+def activity(session: Session, workspace_id: uuid.UUID, *, minutes: int = 60) -> InboxActivity:
+    """Events received per minute over the last ``minutes``, the longest wait of the events processed in each
+    minute (the inbox lag as it was), and the backlog now."""
+    now = utc_now()
+    end = int(now.timestamp() // 60)
+    start = end - minutes + 1
+    repository = WorkspaceEventRepository(session, workspace_id)
+    received, waits = repository.per_minute(datetime.fromtimestamp(start * 60, tz=now.tzinfo))
+    oldest = repository.oldest_pending_received_at()
+    counts = repository.count_by_status()
+    return InboxActivity(
+        minutes=[
+            MinuteActivity(
+                minute=datetime.fromtimestamp(bucket * 60, tz=now.tzinfo),
+                received=received.get(bucket, 0),
+                longest_wait_seconds=waits.get(bucket),
+            )
+            for bucket in range(start, end + 1)
+        ],
+        pending=counts.get("pending", 0) + counts.get("processing", 0),
+        oldest_pending_age_seconds=(now - oldest).total_seconds() if oldest else None,
+    )

@@ -8,9 +8,20 @@ from fastapi import APIRouter, Query
 from interlink.deps import SessionDep, WorkspaceDep
 from interlink.kit.pagination import Page, decode_cursor, encode_cursor
 from interlink.sync import service
-from interlink.sync.schemas import ActionResult, LedgerRead, LinkDetail, LinkRead, LinkStateName, ResyncRequest
+from interlink.sync.schemas import (
+    ActionResult,
+    LedgerRead,
+    LinkByHandRequest,
+    LinkDetail,
+    LinkRead,
+    LinkStateName,
+    LinkSummary,
+    ResolveRequest,
+    ResyncRequest,
+)
 
 router = APIRouter(prefix="/links", tags=["links"])
+ledger_router = APIRouter(prefix="/ledger", tags=["links"])
 
 
 @router.get("", summary="Linked records, filtered by state (in_sync, needs_review, failed, paused, waiting, closed)")
@@ -20,7 +31,7 @@ def list_links(
     state: LinkStateName | None = None,
     flagged: Annotated[bool | None, Query(description="Only links a person should look at")] = None,
     object_type: Annotated[str | None, Query(pattern="^(contact|company)$")] = None,
-    q: Annotated[str | None, Query(description="A HubSpot or Accelo record id")] = None,
+    q: Annotated[str | None, Query(description="A HubSpot or Accelo record id, or text in a synced value")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[LinkRead]:
@@ -37,6 +48,11 @@ def list_links(
     )
     items = [LinkRead.model_validate(link) for link in links[:limit]]
     return Page[LinkRead](items=items, next_cursor=encode_cursor(str(items[-1].id)) if len(links) > limit else None)
+
+
+@router.get("/summary", summary="Records by link state, and how many wait in the review queue")
+def links_summary(workspace: WorkspaceDep, session: SessionDep) -> LinkSummary:
+    return service.summary(session, workspace.id)
 
 
 @router.get("/{link_id}", summary="One link, field by field")
@@ -77,3 +93,38 @@ def resync_link(
 @router.delete("/{link_id}", summary="Unlink two records (both are left as they are)")
 def unlink(link_id: uuid.UUID, workspace: WorkspaceDep, session: SessionDep) -> LinkRead:
     return LinkRead.model_validate(service.unlink(session, workspace.id, link_id))
+
+
+@router.post("/{link_id}/resolve", summary="Settle a field held for review: keep one side's value")
+def resolve_field(
+    link_id: uuid.UUID, body: ResolveRequest, workspace: WorkspaceDep, session: SessionDep
+) -> ActionResult:
+    link, queued = service.resolve_field(session, workspace.id, link_id, body.field, body.keep)
+    return ActionResult(link=LinkRead.model_validate(link), queued_events=queued)
+
+
+@router.post("/{link_id}/link", summary="Pair a record waiting for review with the twin you choose")
+def link_by_hand(
+    link_id: uuid.UUID, body: LinkByHandRequest, workspace: WorkspaceDep, session: SessionDep
+) -> ActionResult:
+    link, queued = service.link_by_hand(
+        session, workspace.id, link_id, hubspot_id=body.hubspot_id, accelo_id=body.accelo_id, prefer=body.prefer
+    )
+    return ActionResult(link=LinkRead.model_validate(link), queued_events=queued)
+
+
+@router.post("/{link_id}/ignore", summary="Take a record out of the review queue (it keeps its state)")
+def ignore(link_id: uuid.UUID, workspace: WorkspaceDep, session: SessionDep) -> LinkRead:
+    return LinkRead.model_validate(service.ignore(session, workspace.id, link_id))
+
+
+@ledger_router.get("", summary="The workspace's latest sync decisions, newest first")
+def recent_activity(
+    workspace: WorkspaceDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> Page[LedgerRead]:
+    entries = service.recent_activity(session, workspace.id, before_id=decode_cursor(cursor), limit=limit + 1)
+    items = [LedgerRead.model_validate(entry) for entry in entries[:limit]]
+    return Page[LedgerRead](items=items, next_cursor=encode_cursor(items[-1].id) if len(entries) > limit else None)

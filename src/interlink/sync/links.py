@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, Text, cast, func, or_, select
 
 from interlink.kit.repository import WorkspaceRepository
 from interlink.models import Link
@@ -58,10 +58,26 @@ class LinkRepo(WorkspaceRepository[Link]):
         if object_type:
             statement = statement.where(Link.object_type == object_type)
         if search:
-            statement = statement.where(or_(Link.hubspot_id == search, Link.accelo_id == search))
+            # A record id on either side, or text in a synced value (a name, an email, a domain).
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            statement = statement.where(
+                or_(
+                    Link.hubspot_id == search,
+                    Link.accelo_id == search,
+                    cast(Link.snapshot, Text).ilike(pattern, escape="\\"),
+                )
+            )
         if after is not None:
             statement = statement.where(Link.id > after)
         return statement.order_by(Link.id).limit(limit)
+
+    def count_by_state(self) -> dict[str, int]:
+        statement = select(Link.state, func.count()).where(Link.workspace_id == self.workspace_id).group_by(Link.state)
+        return {state: count for state, count in self.session.execute(statement).all()}
+
+    def count_flagged(self) -> int:
+        statement = select(func.count()).where(Link.workspace_id == self.workspace_id, Link.flagged.is_(True))
+        return int(self.session.execute(statement).scalar() or 0)
 
 
 def state_of(link: Link) -> LinkState:

@@ -74,3 +74,25 @@ class ResyncRequest(BaseModel):
 class ActionResult(BaseModel):
     link: LinkRead
     queued_events: int
+
+
+class LinkSummary(BaseModel):
+    counts: dict[str, int] = Field(description="Records by link state")
+    flagged: int = Field(description="Records in the review queue (waiting for a person)")
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="The held field's key (hubspot_property|accelo_field, as in the link's fields)")
+    keep: Literal["hubspot", "accelo"] = Field(description="Whose value wins; it is written to the other system")
+
+
+class LinkByHandRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hubspot_id: str | None = Field(default=None, description="The HubSpot record to pair an Accelo record with")
+    accelo_id: str | None = Field(default=None, description="The Accelo record to pair a HubSpot record with")
+    prefer: Literal["hubspot", "accelo"] | None = Field(
+        default=None, description="Whose values win where the two differ (default: the record that was waiting)"
+    )
