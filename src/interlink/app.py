@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interlink import __version__, wiring
+from interlink.admin import create_admin_app
 from interlink.api import api_router, webhooks_router
 from interlink.config import Settings, load_settings
 from interlink.db import Database
@@ -163,6 +164,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(webhooks_router)
+    app.mount("/admin", create_admin_app(settings, db, app.state.cipher))
     return app
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from interlink import wiring
 from interlink.accord.cli import app as accord_app
+from interlink.admin.cli import app as users_app
 from interlink.config import ConfigurationError, Settings, load_settings
 from interlink.errors import InterlinkError
 from interlink.logging import configure_logging
@@ -31,6 +32,7 @@ tokens_app = typer.Typer(help="Create, list and revoke workspace API tokens.", n
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(accord_app, name="accord")
+app.add_typer(users_app, name="users")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)

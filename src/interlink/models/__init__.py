@@ -2,6 +2,7 @@
 
 from interlink.kit.model import Model
 from interlink.models.accord import AccordLink, AccordSettings
+from interlink.models.admin import AdminSession, AdminUser
 from interlink.models.connection import Connection
 from interlink.models.cursor import SyncCursor
 from interlink.models.inbox import InboundEvent
@@ -14,6 +15,8 @@ from interlink.models.workspace import ApiToken, Workspace
 __all__ = [
     "AccordLink",
     "AccordSettings",
+    "AdminSession",
+    "AdminUser",
     "ApiToken",
     "Connection",
     "FieldMapping",
