@@ -10,5 +10,6 @@ def load() -> None:
     import interlink.inbox.tasks
     import interlink.jobs.tasks
     import interlink.mappings.defaults
+    import interlink.mappings.tasks
     import interlink.sync.handler
     import interlink.sync.polling  # noqa: F401

@@ -3,6 +3,7 @@ profile fields, categories (segmentations) and statuses."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy.orm import Session
@@ -111,20 +112,22 @@ class LiveSchemaSource:
         )
         return specs
 
-    def fetch_record(self, system: System, object_type: ObjectType, record_id: str) -> dict[str, Any]:
+    def fetch_record(
+        self, system: System, object_type: ObjectType, record_id: str, fields: Sequence[str] | None = None
+    ) -> dict[str, Any]:
         from interlink.errors import NotFound
         from interlink.sync.adapters.accelo import AcceloAdapter
         from interlink.sync.plan import AcceloRecord
 
         if system == "hubspot":
             assert self.hubspot_client is not None
-            names = [spec.name for spec in self._hubspot_fields(object_type)]
+            names = list(fields) if fields is not None else [spec.name for spec in self._hubspot_fields(object_type)]
             found = self.hubspot_client.objects(PLURAL[object_type]).batch_read([record_id], properties=names)
             if record_id not in found.records:
                 raise NotFound(f"HubSpot has no {object_type} {record_id}")
             return dict(found.records[record_id].properties)
         assert self.accelo_client is not None
-        names = [spec.name for spec in self._accelo_fields(object_type)]
+        names = list(fields) if fields is not None else [spec.name for spec in self._accelo_fields(object_type)]
         record = AcceloAdapter(self.accelo_client).read(object_type.value, [record_id], names).get(record_id)
         if not isinstance(record, AcceloRecord):
             raise NotFound(f"Accelo has no {object_type} {record_id}")

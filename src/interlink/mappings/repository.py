@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from interlink.kit.repository import WorkspaceRepository
 from interlink.models import FieldMapping, SchemaSnapshot, StatusMapping, SyncRule
@@ -63,5 +66,11 @@ class SchemaSnapshotRepo(WorkspaceRepository[SchemaSnapshot]):
             self.base_statement().where(SchemaSnapshot.system == system, SchemaSnapshot.object_type == object_type)
         )
 
-    def workspaces_with_snapshots(self) -> Sequence[SchemaSnapshot]:
-        return self.all(select(SchemaSnapshot))
+    def fetched_before(self, moment: datetime) -> Sequence[SchemaSnapshot]:
+        return self.all(self.base_statement().where(SchemaSnapshot.fetched_at < moment))
+
+
+def workspaces_with_schemas_fetched_before(session: Session, moment: datetime) -> list[uuid.UUID]:
+    """Every workspace holding a cached schema older than ``moment`` (for the periodic refresh)."""
+    statement = select(SchemaSnapshot.workspace_id).where(SchemaSnapshot.fetched_at < moment).distinct()
+    return list(session.scalars(statement))

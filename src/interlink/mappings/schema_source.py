@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -36,8 +37,11 @@ class SchemaSource(Protocol):
 
     def fetch(self, system: System, object_type: ObjectType) -> list[FieldSpec]: ...
 
-    def fetch_record(self, system: System, object_type: ObjectType, record_id: str) -> dict[str, Any]:
-        """One record's raw values keyed by the field names ``fetch`` lists (for "try the rule on a record")."""
+    def fetch_record(
+        self, system: System, object_type: ObjectType, record_id: str, fields: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """One record's raw values keyed by the field names ``fetch`` lists (for "try the rule on a record").
+        ``fields``: the names to read (from a cached schema); without them the field list is fetched too."""
         ...
 
 
@@ -70,6 +74,19 @@ def get_schema(
             log.warning("using the cached %s %s schema: %s", system, object_type, exc)
             return [FieldSpec.model_validate(field) for field in snapshot.fields]
         raise UpstreamUnavailable(f"could not read {system}'s {object_type} fields: {exc}") from exc
+    store_schema(session, workspace_id, system, object_type, fields)
+    return fields
+
+
+def schema_by_name(fields: list[FieldSpec]) -> dict[str, FieldSpec]:
+    return {field.name: field for field in fields}
+
+
+def store_schema(
+    session: Session, workspace_id: uuid.UUID, system: System, object_type: ObjectType, fields: list[FieldSpec]
+) -> None:
+    repository = SchemaSnapshotRepo(session, workspace_id)
+    snapshot = repository.find(system, object_type)
     dumped = [field.model_dump(mode="json") for field in fields]
     if snapshot is None:
         repository.add(SchemaSnapshot(workspace_id=workspace_id, system=system, object_type=object_type, fields=dumped))
@@ -77,8 +94,3 @@ def get_schema(
         snapshot.fields = dumped
         snapshot.fetched_at = utc_now()
         session.flush()
-    return fields
-
-
-def schema_by_name(fields: list[FieldSpec]) -> dict[str, FieldSpec]:
-    return {field.name: field for field in fields}

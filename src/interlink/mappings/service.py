@@ -441,7 +441,7 @@ def evaluate_rule(
     system = RULE_SOURCE[body.direction]
     schema = schema_by_name(get_schema(session, workspace.id, system, body.object_type, source))
     if body.record_id is not None:
-        raw = source.fetch_record(system, body.object_type, body.record_id)
+        raw = source.fetch_record(system, body.object_type, body.record_id, list(schema))
     else:
         raw = body.record or {}
     values = canonical_record(system, raw, schema, strict=body.record is not None)
