@@ -271,3 +271,63 @@ def test_the_main_screens_render_for_a_working_workspace(site: Site) -> None:
     # Keyboard only: the skip link leads to the page's content.
     page.keyboard.press("Tab")
     expect(page.locator("a.skip")).to_be_focused()
+
+
+def test_a_dry_run_pull_shows_its_progress_to_the_end_and_writes_nothing(site: Site) -> None:
+    import uuid
+
+    from interlink.jobs.runner import run_slice
+
+    _sync_everyone(site)
+    hubspot = site.world.hubspot
+    companies = hubspot.seed("companies", [{"name": f"Company {n}", "domain": f"c{n}.example"} for n in range(12)])
+    contacts = hubspot.seed(
+        "contacts", [{"email": f"person{n}@c{n}.example", "firstname": f"Person {n}"} for n in range(12)]
+    )
+    for contact, company in zip(contacts, companies, strict=True):
+        hubspot.associate_as_user("contacts", contact, "companies", company)
+    site.settle()  # the associations' webhooks
+    db = site.world.db
+    db.settings = db.settings.model_copy(update={"job_max_batch": 4, "job_slice_seconds": 0.05})
+
+    def accelo_records() -> dict[str, object]:
+        return {k: v for k, v in site.world.accelo.summary().items() if k not in {"calls", "rate_limit"}}
+
+    accelo_before = accelo_records()
+
+    page = site.page
+    site.sign_in()
+    page.click("nav.side >> text=Bulk jobs")
+    expect(page.locator("#dry-run")).to_be_checked()  # a dry run first, by default
+    page.select_option("#kind", "pull")
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.locator(".flash.success")).to_contain_text("Dry run started")
+    job_id = uuid.UUID(page.url.rsplit("/", 1)[1])
+
+    watched: list[bool] = []
+
+    def watch(*_batch: object) -> None:
+        """After the first batch is committed, the page (polling by itself) shows the job under way."""
+        if watched:
+            return
+        watched.append(True)
+        expect(page.locator("#job-status")).to_have_text("running")
+        expect(page.locator("#job-scanned")).not_to_have_text("0")
+        expect(page.locator("#job-bar")).to_have_attribute("value", re.compile(r"^\d"))
+        site.screenshot("job-running")
+
+    for _ in range(200):
+        if run_slice(db, job_id, observe=watch).status != "more":
+            break
+    assert watched
+    outcome = page.locator("#job-outcome")
+    expect(outcome).to_contain_text("nothing was written", timeout=20_000)
+    expect(page.locator("#job-status")).to_have_text("completed")
+    expect(page.locator("#job-bar")).to_have_attribute("value", "100.0")
+    expect(outcome).to_contain_text("Companies: 12 read")
+    created = outcome.locator("tr", has_text="Created in the other system").first
+    expect(created).to_contain_text("12")
+    expect(created.locator(".sample").first).to_contain_text("HubSpot")
+    expect(outcome.get_by_role("button", name="Run it for real")).to_be_visible()
+    site.screenshot("job-dry-run")
+    assert accelo_records() == accelo_before  # a dry run writes nothing

@@ -214,3 +214,40 @@
     ruleBuilder();
   });
 })();
+
+/* -- a running bulk job: refresh the progress bar every second, and show the outcome when it ends ---------- */
+(function () {
+  "use strict";
+  function start() {
+    var box = document.getElementById("job-progress");
+    if (!box || box.getAttribute("data-finished") === "true") return;
+    var url = box.getAttribute("data-progress-url");
+    function set(id, value) { var node = document.getElementById(id); if (node) node.textContent = value; }
+    function duration(seconds) {
+      if (seconds === null || seconds === undefined) return "—";
+      if (seconds < 90) return seconds.toFixed(seconds < 10 ? 1 : 0) + " s";
+      if (seconds < 5400) return Math.round(seconds / 60) + " min";
+      return (seconds / 3600).toFixed(1) + " h";
+    }
+    function tick() {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+        .then(function (data) {
+          var bar = document.getElementById("job-bar");
+          if (data.percent !== null && data.percent !== undefined) { bar.value = data.percent; set("job-percent", data.percent); }
+          set("job-status", data.status);
+          set("job-stage", data.finished ? "" : data.stage + (data.object_type ? " " + data.object_type : ""));
+          set("job-scanned", data.totals.scanned);
+          set("job-total", data.total_estimate === null ? "?" : data.total_estimate);
+          set("job-linked", data.totals.linked);
+          set("job-failed", data.totals.failed);
+          set("job-eta", data.finished ? "done" : duration(data.eta_seconds));
+          if (data.finished) { window.location.reload(); return; }
+          setTimeout(tick, 1000);
+        })
+        .catch(function () { setTimeout(tick, 3000); });
+    }
+    setTimeout(tick, 1000);
+  }
+  if (document.readyState !== "loading") start(); else document.addEventListener("DOMContentLoaded", start);
+})();
