@@ -214,3 +214,21 @@ def test_a_second_accord_naming_a_linked_deal_is_stored_but_flagged(
         "deal_taken",
     )
     assert "already linked to Accord acc-1" in (second.flag_detail or "")
+
+
+def test_a_link_insert_that_loses_a_race_leaves_the_transaction_usable(db: Database, hubspot: HubSpotSandbox) -> None:
+    from interlink.accord.service import insert_link, link_from_event
+    from interlink.models import AccordLink
+
+    tenant = create_accord_tenant(db, hubspot)
+    with db.transaction() as session:
+        first = link_from_event(session, tenant.workspace_id, "acc-1", "501", event_ids=[])
+        # What a concurrent request would have inserted first: the same Accord, and another on the same deal.
+        again = AccordLink(workspace_id=tenant.workspace_id, accord_id="acc-1", linked_by="event")
+        assert insert_link(session, again) is None
+        twin = AccordLink(workspace_id=tenant.workspace_id, accord_id="acc-2", deal_id="501", linked_by="event")
+        assert insert_link(session, twin) is None
+        assert link_from_event(session, tenant.workspace_id, "acc-1", "501", event_ids=[]) is first
+        second = link_from_event(session, tenant.workspace_id, "acc-2", "501", event_ids=[])
+        assert (second.deal_id, second.flag_reason) == (None, "deal_taken")
+    assert link_of(db, tenant, "acc-2") is not None

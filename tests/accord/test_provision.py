@@ -222,4 +222,17 @@ def test_the_cli_provisions_and_reports_a_clash_in_one_line(settings: object, db
             "interlink: 1 of the Accord properties could not be provisioned: accord_status (see above)"
         )
         assert "Traceback" not in clash.stderr
+
+        (deal,) = simulator.seed("deals", [{"dealname": "CLI deal"}])
+        bad = run_cli("accord", "link", "--workspace", tenant.slug, "acc-cli", "deal-7", env=env, cwd=tmp_path)
+        assert (bad.returncode, bad.stderr.strip()) == (1, "interlink: 'deal-7' is not a HubSpot deal id (digits)")
+        linked = run_cli("accord", "link", "--workspace", tenant.slug, "acc-cli", deal, env=env, cwd=tmp_path)
+        assert linked.returncode == 0, linked.stderr
+        assert linked.stdout.strip() == f"Accord acc-cli -> deal {deal}"
+        listed = run_cli("accord", "links", "--workspace", tenant.slug, env=env, cwd=tmp_path)
+        assert listed.stdout.split() == ["acc-cli", "deal", deal, "never", "pushed", "ok"]
+        pushed = run_cli("accord", "push", "--workspace", tenant.slug, "acc-cli", env=env, cwd=tmp_path)
+        assert pushed.stdout.strip() == "nothing to push yet: no Accord data has been received for it"
+        missing = run_cli("accord", "push", "--workspace", tenant.slug, "acc-none", env=env, cwd=tmp_path)
+        assert (missing.returncode, missing.stderr.strip()) == (1, "interlink: Accord acc-none is not linked")
     simulator.close()

@@ -178,7 +178,7 @@ def accept_webhook(
 # -- links ---------------------------------------------------------------------------------------------------
 
 
-def _insert(session: Session, link: AccordLink) -> AccordLink | None:
+def insert_link(session: Session, link: AccordLink) -> AccordLink | None:
     """Insert, or None when a unique key (the Accord, or the deal) was taken meanwhile by another request."""
     try:
         with session.begin_nested():
@@ -219,7 +219,7 @@ def link_from_event(
     links = AccordLinkRepo(session, workspace_id)
     holder = links.by_deal(deal_id)
     if holder is None:
-        created = _insert(
+        created = insert_link(
             session, AccordLink(workspace_id=workspace_id, accord_id=accord_id, deal_id=deal_id, linked_by="event")
         )
         if created is not None:
@@ -236,7 +236,7 @@ def link_from_event(
     link = AccordLink(workspace_id=workspace_id, accord_id=accord_id, deal_id=None, linked_by="event")
     detail = taken_detail(deal_id, holder.accord_id if holder else None)
     flag(link, FLAG_DEAL_TAKEN, detail, requested_deal_id=deal_id)
-    created = _insert(session, link)
+    created = insert_link(session, link)
     if created is None:
         existing = links.by_accord(accord_id)
         if existing is None:  # pragma: no cover - the only other unique key is the deal, which is empty here
@@ -302,7 +302,7 @@ def link_to_deal(
         )
     link = links.by_accord(accord_id)
     if link is None:
-        link = _insert(
+        link = insert_link(
             session, AccordLink(workspace_id=workspace_id, accord_id=accord_id, deal_id=deal_id, linked_by="api")
         )
         if link is None:
