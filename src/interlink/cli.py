@@ -260,25 +260,22 @@ def simulate(
 
 @app.command()
 def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
-    """Migrate, create a demo workspace and token, print how to use them, and serve."""
+    """The whole loop in one process: Interlink, its worker, and simulated HubSpot, Accelo and Accord, with a
+    connected demo workspace and a few records. Prints what to try."""
     settings = _settings()
-    from interlink import schema
-    from interlink.workspaces import service
+    import uvicorn
 
-    schema.upgrade(settings.database_url)
-    with _transaction(settings) as session:
-        try:
-            workspace = service.find_workspace(session, "demo")
-        except InterlinkError:
-            workspace = service.create_workspace(session, "Demo", slug="demo")
-        issued = service.create_token(session, workspace, "demo")
-    base = f"http://{host}:{port}"
-    out.print(f"\n[bold]Interlink demo[/bold] on {base}  (database: {settings.database_url})")
-    out.print(f"  API docs     {base}/docs")
-    out.print(f"  health       {base}/healthz   {base}/readyz")
-    out.print(f"  demo token   {issued.token}")
-    out.print(f'  try          curl -H "Authorization: Bearer {issued.token}" {base}/api/v1/workspace\n')
-    _serve(settings, host, port)
+    from interlink import demo as demo_setup
+
+    base_url = f"http://{host}:{port}"
+    if settings.public_base_url != base_url:  # webhooks are signed for the URL they are sent to
+        settings = settings.model_copy(update={"public_base_url": base_url})
+    ready = demo_setup.build(settings, base_url)
+    out.print()
+    for line in demo_setup.instructions(ready):
+        out.print(line)
+    out.print()
+    uvicorn.run(ready.app, host=host, port=port, log_config=None, access_log=False)
 
 
 # -- entry point -------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IMMEDIATE_OPTION = "interlink_immediate"
+DEFERRED_OPTION = "interlink_deferred"
 
 
 def create_db_engine(url: URL | str, *, pool_size: int = 10) -> Engine:
@@ -46,12 +46,13 @@ def create_db_engine(url: URL | str, *, pool_size: int = 10) -> Engine:
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
-    """Let SQLAlchemy, not pysqlite, begin transactions: DEFERRED by default, IMMEDIATE on request.
+    """Let SQLAlchemy, not pysqlite, begin transactions: IMMEDIATE, except read-only ones.
 
     A deferred transaction that reads and then writes fails at once with "database is locked" when another
-    writer committed in between, so the busy write paths (intake, claims, outcomes) ask for IMMEDIATE and
-    queue for the write lock up front. Everything else stays deferred: a transaction that holds the write
-    lock would block even the reads of a nested one in the same thread (a token store), forever.
+    writer committed in between, so transactions take the write lock up front and writers queue (up to the
+    busy timeout). ``Database.reading()`` begins DEFERRED: in WAL mode a reader never waits, which lets a
+    lookup run while the same thread's outer transaction holds the write lock (a token store read during a
+    vendor call); an IMMEDIATE one there would wait for its own thread.
     """
 
     @event.listens_for(engine, "connect")
@@ -66,8 +67,8 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(IMMEDIATE_OPTION)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        deferred = connection.get_execution_options().get(DEFERRED_OPTION)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -105,18 +106,26 @@ class Database:
         return self.sessionmaker()
 
     @contextmanager
-    def transaction(self, *, immediate: bool = False) -> Iterator[Session]:
-        """A session whose work commits when the block ends and rolls back if it raises. ``immediate``: the
-        block is going to write, so on SQLite take the write lock at once (no effect on PostgreSQL)."""
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits when the block ends and rolls back if it raises."""
         with self.sessionmaker() as session:
-            if immediate and self.is_sqlite:
-                session.connection(execution_options={IMMEDIATE_OPTION: True})
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session: never takes SQLite's write lock, and its transaction is rolled back."""
+        with self.sessionmaker() as session:
+            if self.is_sqlite:
+                session.connection(execution_options={DEFERRED_OPTION: True})
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -27,7 +27,7 @@ class ConnectionTokenStore:
         self.connection_id = connection_id
 
     def load(self) -> AcceloToken | None:
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             connection = session.get(Connection, self.connection_id)
             if connection is None or connection.system != "accelo":
                 return None

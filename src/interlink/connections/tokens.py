@@ -29,7 +29,7 @@ class ConnectionTokenStore:
         self.cipher = cipher
 
     def load(self) -> OAuthTokenSet:
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             connection = get_by_system(session, self.workspace_id, "hubspot")
             credentials = credentials_of(connection, self.cipher, HubSpotCredentials)
         if credentials.refresh_token is None:

@@ -178,7 +178,7 @@ def claim_batch(db: Database, workspace_id: uuid.UUID) -> list[ClaimedBatch]:
     settings = db.settings
     token = uuid.uuid4()
     now = utc_now()
-    with db.transaction(immediate=True) as session:
+    with db.transaction() as session:
         rows = InboundEventRepository(session).claim_due(
             workspace_id=workspace_id,
             now=now,
@@ -316,7 +316,7 @@ def _handle(db: Database, batch: ClaimedBatch) -> None:
 def _finish_remaining(db: Database, batch: ClaimedBatch, outcome: Outcome) -> None:
     remaining = [event_id for event_id in batch.event_ids if event_id not in batch.finished]
     try:
-        with db.transaction(immediate=True) as session:
+        with db.transaction() as session:
             held = InboundEventRepository(session).still_claimed(remaining, batch.claim_token)
             finish_events(session, batch, dict.fromkeys(held, outcome))
     except LeaseLost:  # pragma: no cover - still_claimed already filtered to what we hold
@@ -339,7 +339,7 @@ def sweep(db: Database) -> SweepResult:
     settings = db.settings
     result = SweepResult()
     now = utc_now()
-    with db.transaction(immediate=True) as session:
+    with db.transaction() as session:
         repository = InboundEventRepository(session)
         for event in repository.expired_leases(now):
             if event.attempts >= settings.inbox_max_attempts:

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,9 @@ from interlink.kit.time import utc_now
 from interlink.mappings.fields import FieldSpec, ObjectType, System
 from interlink.mappings.repository import SchemaSnapshotRepo
 from interlink.models import SchemaSnapshot
+
+if TYPE_CHECKING:
+    from interlink.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,33 @@ def get_schema(
 
 def schema_by_name(fields: list[FieldSpec]) -> dict[str, FieldSpec]:
     return {field.name: field for field in fields}
+
+
+def warm_schemas(
+    db: Database,
+    workspace_id: uuid.UUID,
+    object_type: ObjectType,
+    source: SchemaSource,
+    *,
+    max_age: timedelta = SCHEMA_MAX_AGE,
+) -> None:
+    """Refresh stale snapshots of both systems' schemas, calling the vendors outside any transaction (a vendor
+    call may renew a token, which writes), so a following ``get_schema`` in a transaction finds them fresh."""
+    stale: list[System] = []
+    with db.reading() as session:
+        repository = SchemaSnapshotRepo(session, workspace_id)
+        for system in ("hubspot", "accelo"):
+            snapshot = repository.find(system, object_type)
+            if (snapshot is None or utc_now() - snapshot.fetched_at >= max_age) and source.connected(system):
+                stale.append(system)
+    for system in stale:
+        try:
+            fields = source.fetch(system, object_type)
+        except ConnectorError as exc:
+            log.warning("could not refresh the %s %s schema (the cached one is used): %s", system, object_type, exc)
+            continue
+        with db.transaction() as session:
+            store_schema(session, workspace_id, system, object_type, fields)
 
 
 def store_schema(

@@ -18,6 +18,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 
+def route_path(scope: Scope) -> str:
+    """The request's path inside this app: under a ``Mount`` Starlette keeps the full path in ``path`` and
+    the mount's prefix in ``root_path`` (so a simulator mounted at ``/sim/hubspot`` still sees ``/crm/...``)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class CallLog:
     """Counts of calls per (method, route template, status); benchmarks count API calls with it."""
 
@@ -55,7 +63,7 @@ class CallCountingMiddleware:
         self.ignore_prefixes = tuple(ignore_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.ignore_prefixes):
+        if scope["type"] != "http" or route_path(scope).startswith(self.ignore_prefixes):
             await self.app(scope, receive, send)
             return
         recorded = False
@@ -65,7 +73,7 @@ class CallCountingMiddleware:
             if not recorded:
                 recorded = True
                 route = scope.get("route")
-                self.calls.record(scope["method"], getattr(route, "path", None) or scope["path"], status)
+                self.calls.record(scope["method"], getattr(route, "path", None) or route_path(scope), status)
 
         async def send_and_note(message: Message) -> None:
             # Counted before the answer leaves: a caller that reads the count right after its call sees it.

@@ -28,7 +28,7 @@ from interlink.inbox.service import DONE, ClaimedBatch, NewEvent, Outcome, Retry
 from interlink.kit.time import utc_now
 from interlink.mappings.fields import ObjectType
 from interlink.mappings.rules import fields_of
-from interlink.mappings.schema_source import SchemaSource
+from interlink.mappings.schema_source import SchemaSource, warm_schemas
 from interlink.models import Link, Workspace
 from interlink.sync import ledger, locks
 from interlink.sync.config import load_config
@@ -175,7 +175,8 @@ class Engine:
         """Reconcile these records (and create or link the unlinked ones the rules allow): the engine's core,
         used for inbox batches and bulk jobs alike."""
         context = context or RunContext()
-        with self.db.transaction() as session:
+        warm_schemas(self.db, workspace.id, object_type, self.gateway.schema)  # vendor calls, no transaction open
+        with self.db.reading() as session:
             config = load_config(session, workspace, object_type, self.gateway.schema)
         reading = _Reading.of(config)
         record_keys = [_lock_key(workspace.id, object_type, t.system, t.record_id) for t in touched]
@@ -470,7 +471,7 @@ class Engine:
         results: list[RecordOutcome] = []
         resync: list[NewEvent] = []
         companies_linked = False
-        with self.db.transaction(immediate=True) as session:
+        with self.db.transaction() as session:
             repository = LinkRepo(session, workspace.id)
             for item in items:
                 plan = item.plan

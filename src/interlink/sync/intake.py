@@ -79,7 +79,7 @@ def accept_hubspot(
     portals = sorted({event.portal_id for event in events})
     if not portals:
         return IntakeResult(accepted=0, duplicates=0, ignored=0)
-    with db.transaction(immediate=True) as session:
+    with db.transaction() as session:
         lookup = AccountLookup(session)
         connections = {portal: lookup.by_account("hubspot", str(portal)) for portal in portals}
         known = {portal: c for portal, c in connections.items() if c is not None}
@@ -135,7 +135,7 @@ async def hubspot_webhook(request: Request) -> IntakeResult:
 def accept_accelo(
     db: Database, cipher: CredentialCipher, workspace_slug: str, *, body: bytes, headers: dict[str, str]
 ) -> IntakeResult:
-    with db.transaction(immediate=True) as session:
+    with db.transaction() as session:
         workspace = WorkspaceRepo(session).get_by_slug(workspace_slug)
         connection = ConnectionRepo(session, workspace.id).get_by_system("accelo") if workspace else None
         if workspace is None or connection is None:

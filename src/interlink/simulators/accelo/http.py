@@ -24,7 +24,7 @@ from interlink.simulators.accelo.query import (
     parse_terms,
     terms_from_json,
 )
-from interlink.simulators.base import CallLog
+from interlink.simulators.base import CallLog, route_path
 
 if TYPE_CHECKING:
     from interlink.simulators.accelo.simulator import AcceloSimulator
@@ -176,7 +176,7 @@ class CountCalls:
         self.calls = calls
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_sim"):
+        if scope["type"] != "http" or route_path(scope).startswith("/_sim"):
             await self.app(scope, receive, send)
             return
         recorded = False
@@ -186,7 +186,7 @@ class CountCalls:
             if not recorded:
                 recorded = True
                 route = scope.get("route")
-                self.calls.record(scope["method"], getattr(route, "path", None) or scope["path"], status)
+                self.calls.record(scope["method"], getattr(route, "path", None) or route_path(scope), status)
 
         async def send_and_count(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -206,7 +206,7 @@ class MethodOverride:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith("/api/"):
+        if scope["type"] != "http" or scope["method"] != "POST" or not route_path(scope).startswith("/api/"):
             await self.app(scope, receive, send)
             return
         override = parse_qs(scope.get("query_string", b"").decode()).get("_method", [None])[-1]
@@ -245,7 +245,7 @@ class ApiGate:
         self.simulator = simulator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        if scope["type"] != "http" or not route_path(scope).startswith("/api/"):
             await self.app(scope, receive, send)
             return
         simulator = self.simulator
@@ -264,7 +264,7 @@ class ApiGate:
             body["meta"]["more_info"] = "api.accelo.com/docs/#rate-limiting"
             await self._send(send, json_response(code, body), rate_headers)
             return
-        fault = simulator.take_fault(scope["method"], scope["path"])
+        fault = simulator.take_fault(scope["method"], route_path(scope))
         if fault is not None:
             response = Response(fault.body.encode(), status_code=fault.status, media_type=fault.content_type)
             await self._send(send, response, rate_headers)

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from interlink.simulators.base import CallCountingMiddleware
 from interlink.simulators.hubspot import control, routes_associations, routes_oauth, routes_objects, routes_schema
@@ -60,33 +60,7 @@ def create_app(
 
 def _call_counting(sim: HubSpotSimulator) -> Any:
     class CountCalls(CallCountingMiddleware):
-        """Counts a call before its answer leaves, not after: over a real socket the caller may otherwise
-        read the counts (``/_sim/calls``) before the last call is in them."""
-
         def __init__(self, app: ASGIApp) -> None:
             super().__init__(app, sim.calls)
-
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["path"].startswith(self.ignore_prefixes):
-                await self.app(scope, receive, send)
-                return
-            counted = False
-
-            def count(status: int) -> None:
-                nonlocal counted
-                if not counted:
-                    counted = True
-                    route = scope.get("route")
-                    self.calls.record(scope["method"], getattr(route, "path", None) or scope["path"], status)
-
-            async def send_and_count(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    count(message["status"])
-                await send(message)
-
-            try:
-                await self.app(scope, receive, send_and_count)
-            finally:
-                count(500)
 
     return CountCalls
