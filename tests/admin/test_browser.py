@@ -40,7 +40,7 @@ def test_connect_hubspot_with_oauth_and_accelo_with_a_service_app(bare_site: Sit
     # HubSpot: the simulator plays HubSpot's authorize page; the browser goes there and comes back.
     page.fill("#oauth-client-id", DEFAULT_CLIENT_ID)
     page.fill("#oauth-client-secret", DEFAULT_CLIENT_SECRET)
-    page.click("#hubspot summary")
+    page.click("#hubspot summary:has-text('Advanced')")
     page.fill("#oauth-base-url", site.hubspot_base_url)
     page.click("text=Continue to HubSpot")
     expect(page).to_have_url(site.url("/admin/connections"))
@@ -52,7 +52,7 @@ def test_connect_hubspot_with_oauth_and_accelo_with_a_service_app(bare_site: Sit
     page.fill("#accelo-client-id", "interlink-service@simulator.accelo.com")
     page.fill("#accelo-client-secret", "accelo-simulator-service-secret")
     page.fill("#accelo-webhook-secret", DEFAULT_WEBHOOK_SECRET)
-    page.click("#accelo summary")
+    page.click("#accelo summary:has-text('Advanced')")
     page.fill("#accelo-base-url", ACCELO_URL)
     page.click("#accelo button:has-text('Save and test')")
     expect(page.locator(".flash.success")).to_contain_text("Connected to Accelo deployment simulator")
