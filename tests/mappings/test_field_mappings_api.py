@@ -371,3 +371,12 @@ def test_without_connections_mappings_are_listed_but_not_saved(client: TestClien
     error = refused(response)
     assert error["message"] == "this workspace has no hubspot connection, so its contact fields are unknown"
     assert error["details"] == {"field": "system", "fix": "connect hubspot first (PUT /api/v1/connections/hubspot)"}
+
+
+def test_a_disabled_mapping_is_checked_against_the_schemas_but_writes_nothing_to_collide_with(world: World) -> None:
+    error = refused(mapping(world, hubspot_property="phone_number", accelo_field="comments", enabled=False))
+    assert problem(error, "hubspot_property")["message"].startswith("HubSpot has no contact property 'phone_number'")
+
+    row = created(mapping(world, hubspot_property="company", accelo_field="firstname", enabled=False))
+    again = refused(call(world, "PATCH", f"/field-mappings/{row['id']}", {"enabled": True}))
+    assert problem(again, "accelo_field")["message"].startswith("Accelo field 'firstname' is already written")

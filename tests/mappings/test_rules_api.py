@@ -375,3 +375,11 @@ def test_evaluate_a_record_id_that_does_not_exist_is_a_404(world: World) -> None
         )
         error = refused(response, 404)
         assert record_id in error["message"]
+
+
+def test_evaluate_says_when_the_rule_is_switched_off(world: World) -> None:
+    row = created(rule(world, CUSTOMERS))
+    call(world, "PATCH", f"/sync-rules/{row['id']}", {"enabled": False})
+    result = evaluate(world, record={"lifecyclestage": "customer"})
+    assert result["matched"] is False
+    assert result["reason"] == "the contact pull rule is switched off: nothing is created automatically"

@@ -154,3 +154,13 @@ def test_without_connections_arrows_are_stored_unchecked_and_the_summary_has_no_
     summary = client.get("/api/v1/status-mappings/company/summary", headers=tenant.headers).json()
     assert summary["a2h"]["Paused"] == "customer"
     assert summary["warnings"] == []
+
+
+def test_a_status_property_without_options_is_named(world: World) -> None:
+    call(world, "PATCH", "/workspace/options", {"contact_status_property": "jobtitle"})
+    error = refused(call(world, "GET", "/status-mappings/contact/summary"))
+    assert error["message"] == "HubSpot's contact property 'jobtitle' has no options, so it cannot hold statuses"
+    assert error["details"] == {"field": "contact_status_property", "fix": "choose an existing enumeration property"}
+    inactive = arrows(world, "contact")[("a2h", "Inactive")]
+    error = refused(call(world, "PATCH", f"/status-mappings/{inactive['id']}", {"target_value": "Director"}))
+    assert error["details"]["field"] == "contact_status_property"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -86,13 +87,25 @@ def get_field_mapping(session: Session, workspace_id: uuid.UUID, mapping_id: uui
 
 
 def _check_mapping(
-    session: Session, workspace: Workspace, draft: MappingDraft, source: SchemaSource, ignore: uuid.UUID | None
+    session: Session,
+    workspace: Workspace,
+    draft: MappingDraft,
+    source: SchemaSource,
+    ignore: uuid.UUID | None,
+    *,
+    enabled: bool = True,
 ) -> None:
-    others = [
-        ExistingMapping(m.hubspot_property, m.accelo_field, m.direction)
-        for m in FieldMappingRepo(session, workspace.id).for_type(draft.object_type, enabled_only=True)
-        if m.id != ignore
-    ]
+    """Refuse a mapping that cannot work against the live schemas; a disabled one writes nothing, so it cannot
+    collide with another mapping's target (that is checked when it is switched on)."""
+    others = (
+        [
+            ExistingMapping(m.hubspot_property, m.accelo_field, m.direction)
+            for m in FieldMappingRepo(session, workspace.id).for_type(draft.object_type, enabled_only=True)
+            if m.id != ignore
+        ]
+        if enabled
+        else []
+    )
     status_property = options_of(workspace).status_property(draft.object_type)
 
     def check(max_age: timedelta) -> None:
@@ -107,8 +120,7 @@ def create_field_mapping(
     session: Session, workspace: Workspace, body: FieldMappingCreate, source: SchemaSource
 ) -> FieldMapping:
     draft = MappingDraft(body.object_type, body.hubspot_property, body.accelo_field, body.direction, body.value_map)
-    if body.enabled:
-        _check_mapping(session, workspace, draft, source, None)
+    _check_mapping(session, workspace, draft, source, None, enabled=body.enabled)
     mapping = FieldMapping(workspace_id=workspace.id, builtin=False, **body.model_dump())
     try:
         with session.begin_nested():
@@ -181,7 +193,12 @@ def _status_values(
                 f"HubSpot has no {object_type} property {prop!r} to hold statuses",
                 details={"field": f"{object_type}_status_property", "fix": "choose an existing enumeration property"},
             )
-        hubspot_values = list(spec.options or [])
+        if not spec.options:
+            raise ValidationFailed(
+                f"HubSpot's {object_type} property {prop!r} has no options, so it cannot hold statuses",
+                details={"field": f"{object_type}_status_property", "fix": "choose an existing enumeration property"},
+            )
+        hubspot_values = list(spec.options)
     if source.connected("accelo"):
         fields = get_schema(session, workspace.id, "accelo", object_type, source, max_age=max_age)
         spec = schema_by_name(fields).get("status")
@@ -447,6 +464,9 @@ def evaluate_rule(
     values = canonical_record(system, raw, schema, strict=body.record is not None)
     condition = active_rule(session, workspace.id, body.object_type, body.direction)
     result = evaluate(condition, values, schema, object_type=body.object_type, direction=body.direction)
+    if condition is None and SyncRuleRepo(session, workspace.id).find(body.object_type, body.direction):
+        reason = f"the {body.object_type} {body.direction} rule is switched off: nothing is created automatically"
+        result = replace(result, reason=reason)
     return EvaluateResponse(
         matched=result.matched, reason=result.reason, failing_leaf=result.failing_leaf, path=result.path, values=values
     )

@@ -36,7 +36,7 @@ def refresh_workspace_schemas(db: Database, workspace_id: uuid.UUID, *, older_th
     """Re-read from the vendors every cached schema of the workspace older than ``older_than``; returns how
     many were refreshed. Vendor calls happen outside any transaction (a call may renew a token, which writes).
     A vendor that cannot be reached, or a system no longer connected, keeps its last list."""
-    with db.transaction() as session:
+    with db.reading() as session:
         workspace = session.get(Workspace, workspace_id)
         if workspace is None:
             return 0
