@@ -72,6 +72,8 @@ RUN_TASK = "jobs.run"
 OBJECT_ORDER = ("company", "contact")
 FIRST_BATCH = 20
 MAX_BATCH = 100
+READS_PER_BATCH = 3  # Accelo calls a batch makes besides writes (contacts and their affiliations, by id)
+MIN_WRITE_FRACTION = 0.05
 MAX_FAILURES = 6
 SAMPLES_PER_OUTCOME = 10
 RATE_SAMPLES = 12
@@ -252,8 +254,12 @@ class _Runner:
         self.page: RecordPage[Record] | None = None
         self.page_key: tuple[str, str | None] | None = None
         self.last_batch: dict[str, Record] = {}
+        self.share = job.share
+        self.write_fraction = 1.0  # until a batch says otherwise, every record may cost a write
         self.max_batch = min(MAX_BATCH, self.settings.job_max_batch)
-        self.batch_size = min(self.max_batch, int(self.checkpoint.get("batch_size") or FIRST_BATCH))
+        self.batch_size = min(
+            self.max_batch, self._budget_bound(), int(self.checkpoint.get("batch_size") or FIRST_BATCH)
+        )
         self.cancel_seen = False
         self.lost = False
         self.batches = 0
@@ -479,6 +485,7 @@ class _Runner:
             outcomes = self._plan_batch(config, batch, passing, checkpoint)
         else:
             outcomes = self._write_batch(config, batch, passing, checkpoint, recovering)
+        self._note_writes(outcomes)
         self._adapt(time.monotonic() - started, len(batch))
         self.batches += 1
         self.records += len(batch)
@@ -486,13 +493,35 @@ class _Runner:
         if self.observe is not None and not self.lost:
             self.observe(object_type, outcomes)
 
+    def _budget_bound(self) -> int:
+        """The most records a batch can take and still end in about ``job_batch_seconds`` once the job's share
+        of the Accelo budget is what holds it back, however fast the last batch went (a batch sized while the
+        window still had room would otherwise hold its worker for minutes once the window fills). A pull's
+        batch costs Accelo a few reads, plus a write for every record it creates or changes (the share of
+        those is measured). HubSpot takes 100 records a call, so a push is not bounded here."""
+        if self.target != "accelo":
+            return MAX_BATCH
+        per_second = min(
+            (limit.amount * self.share / limit.per_seconds for limit in self.bulk.accelo.client.budget.limits.values()),
+            default=float(MAX_BATCH),
+        )
+        # Where the budget is so tight that the reads alone take longer than the target, batches take twice that.
+        seconds = max(self.settings.job_batch_seconds, 2 * READS_PER_BATCH / per_second)
+        spare = per_second * seconds - READS_PER_BATCH
+        return max(1, int(spare / self.write_fraction))
+
+    def _note_writes(self, outcomes: Sequence[RecordOutcome]) -> None:
+        if outcomes:
+            writes = sum(1 for o in outcomes if o.outcome in {"created", "updated", "linked"})
+            self.write_fraction = max(MIN_WRITE_FRACTION, writes / len(outcomes))
+
     def _adapt(self, seconds: float, records: int) -> None:
         """Size the next batch to take about ``job_batch_seconds`` at the rate this one ran."""
         if records <= 0:
             return
         per_record = seconds / records
         ideal = self.max_batch if per_record <= 0 else int(self.settings.job_batch_seconds / per_record)
-        self.batch_size = max(1, min(self.max_batch, ideal))
+        self.batch_size = max(1, min(self.max_batch, self._budget_bound(), ideal))
 
     def _write_batch(
         self,
