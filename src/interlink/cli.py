@@ -214,6 +214,7 @@ SANDBOX_HELP = {
         "service app        interlink-service@simulator.accelo.com / accelo-simulator-service-secret",
         "webhook secret     accelo-simulator-webhook-secret",
     ),
+    "accord": ("signing secret     accord-sandbox-signing-secret-0000",),
 }
 
 

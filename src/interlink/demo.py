@@ -10,6 +10,7 @@ watch it arrive in the other; ask Interlink why a field changed. The simulators 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from interlink import schema
+from interlink.admin import auth
 from interlink.app import create_app
 from interlink.config import Settings
 from interlink.connections import service as connections
@@ -47,6 +49,7 @@ from interlink.workspaces import service as workspaces
 log = logging.getLogger(__name__)
 
 WORKSPACE = "demo"
+ADMIN_EMAIL = "admin@demo.example"
 # Demo rules: customers (and companies) go to Accelo; Accelo's active contacts come to HubSpot.
 DEMO_RULES: list[dict[str, Any]] = [
     {"object_type": "company", "direction": "pull", "condition": {"field": "name", "op": "is_set"}},
@@ -75,6 +78,7 @@ class Demo:
     app: FastAPI
     base_url: str
     token: str
+    admin_password: str
     hubspot_contact_id: str | None
 
 
@@ -122,12 +126,13 @@ def build(settings: Settings, base_url: str) -> Demo:
         workspace = _workspace(session)
         _connect(session, workspace, app, base_url)
         issued = workspaces.create_token(session, workspace, "demo")
+        password = _admin(session, workspace)
     with db.transaction() as session:
         _rules(session, workspaces.find_workspace(session, WORKSPACE), connectors)
     if first_run:
         _seed(db, hubspot, accord_app.state.simulator)
     example = next(iter(_contact_ids(hubspot)), None)
-    return Demo(app=app, base_url=base_url, token=issued.token, hubspot_contact_id=example)
+    return Demo(app=app, base_url=base_url, token=issued.token, admin_password=password, hubspot_contact_id=example)
 
 
 def _workspace(session: Session) -> Workspace:
@@ -135,6 +140,16 @@ def _workspace(session: Session) -> Workspace:
         return workspaces.find_workspace(session, WORKSPACE)
     except InterlinkError:
         return workspaces.create_workspace(session, "Demo", slug=WORKSPACE)
+
+
+def _admin(session: Session, workspace: Workspace) -> str:
+    """The demo's admin user, with a fresh password on every start (it is printed, never stored in clear)."""
+    password = secrets.token_urlsafe(12)
+    try:
+        auth.set_password(session, auth.get_user(session, workspace.id, ADMIN_EMAIL), password)
+    except InterlinkError:
+        auth.create_user(session, workspace, ADMIN_EMAIL, password)
+    return password
 
 
 def _connect(session: Session, workspace: Workspace, app: FastAPI, base_url: str) -> None:
@@ -209,6 +224,7 @@ def instructions(demo: Demo) -> list[str]:
     auth = f'-H "Authorization: Bearer {token}"'
     return [
         f"Interlink demo on {base}  (API docs {base}/docs)",
+        f"  admin UI     {base}/admin  (workspace {WORKSPACE}, {ADMIN_EMAIL}, password {demo.admin_password})",
         f"  API token    {token}",
         f"  simulators   HubSpot {base}/sim/hubspot   Accelo {base}/sim/accelo   Accord {base}/sim/accord",
         "",

@@ -1,18 +1,21 @@
 """An ``httpx`` transport that sends a synchronous ``httpx.Client``'s requests straight into an ASGI app.
 
 This is how the simulators are "mounted in-process": the production clients keep their injected
-``httpx.Client`` and only the transport differs. The app runs on an event loop in a helper thread (an anyio
-blocking portal), so any number of threads may send through one transport.
+``httpx.Client`` and only the transport differs. The app runs on an asyncio event loop in a daemon thread of
+the transport's own, so any number of threads may send through one transport, and a transport nobody closed
+cannot keep the process from exiting (an anyio blocking portal's executor thread would: interpreter exit
+joins it, and its loop never ends).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 from urllib.parse import unquote
 
 import anyio
 import httpx
-from anyio.from_thread import start_blocking_portal
 from starlette.types import ASGIApp, Message
 
 
@@ -20,12 +23,14 @@ class ASGITransport(httpx.BaseTransport):
     def __init__(self, app: ASGIApp, *, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
         self.app = app
         self.client = client
-        self._portal_context = start_blocking_portal()
-        self._portal = self._portal_context.__enter__()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="asgi-transport", daemon=True)
+        self._thread.start()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
-        status, headers, content = self._portal.call(self._call_app, request, body)
+        future = asyncio.run_coroutine_threadsafe(self._call_app(request, body), self._loop)
+        status, headers, content = future.result()
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     async def _call_app(self, request: httpx.Request, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -80,7 +85,12 @@ class ASGITransport(httpx.BaseTransport):
         return status, response_headers, b"".join(chunks)
 
     def close(self) -> None:
-        self._portal_context.__exit__(None, None, None)
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()
 
 
 def in_process_client(app: ASGIApp, base_url: str = "http://testserver", **kwargs: Any) -> httpx.Client:
