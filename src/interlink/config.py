@@ -50,6 +50,12 @@ class Settings(BaseSettings):
 
     # Inbox processing. Defaults suit production; tests shorten the intervals.
     inbox_batch_size: int = Field(default=100, ge=1, le=1000)
+    inbox_linger_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,  # well inside a drain's time budget, so a fresh drain always waits rather than hands over
+        description="How long due events may wait for a fuller batch: fewer, larger vendor reads for a little latency",
+    )
     inbox_lease_seconds: float = Field(default=300.0, gt=0)
     inbox_sweep_interval_seconds: float = Field(default=15.0, gt=0)
     inbox_max_attempts: int = Field(default=8, ge=1)

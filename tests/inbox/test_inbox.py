@@ -14,6 +14,7 @@ from interlink.inbox.service import ClaimedBatch, LeaseLost, NewEvent, Outcome, 
 from interlink.kit.time import utc_now
 from interlink.models import InboundEvent, LedgerEntry
 from interlink.worker.enqueue import RecordingDispatcher, enqueue_job
+from tests.fixtures.database import make_settings
 from tests.fixtures.factories import Tenant, accept_probes, probe_event
 
 
@@ -123,6 +124,41 @@ class TestDraining:
             assert event is not None
             assert event.status == "pending"
             assert event.next_attempt_at > utc_now() + timedelta(seconds=50)
+
+    def test_a_trickle_of_events_waits_to_become_one_batch(
+        self, db: Database, tenant: Tenant, dispatcher: RecordingDispatcher
+    ) -> None:
+        lingering = Database(make_settings(db.settings.database_url, db.settings.data_dir, inbox_linger_seconds=0.8))
+        try:
+            first = accept_probes(lingering, tenant.workspace.id, *(probe_event() for _ in range(3))).event_ids
+            results: list[service.DrainResult] = []
+            worker = threading.Thread(
+                target=lambda: results.append(service.drain_workspace(lingering, tenant.workspace.id))
+            )
+            worker.start()
+            later = accept_probes(lingering, tenant.workspace.id, *(probe_event() for _ in range(3))).event_ids
+            worker.join(30)
+        finally:
+            lingering.dispose()
+        (result,) = results
+        assert (result.batches, result.claimed) == (1, 6)  # the later three joined the first three's batch
+        assert processed_counts(db) == dict.fromkeys(first + later, 1)
+
+    def test_a_full_batch_does_not_linger(self, db: Database, tenant: Tenant, dispatcher: RecordingDispatcher) -> None:
+        patient = Database(
+            make_settings(db.settings.database_url, db.settings.data_dir, inbox_linger_seconds=10, inbox_batch_size=5)
+        )
+        try:
+            accept_probes(patient, tenant.workspace.id, *(probe_event() for _ in range(5)))
+            assert service.seconds_until_batch_ready(patient, tenant.workspace.id) == 0
+            accept_probes(patient, tenant.workspace.id, probe_event())  # a sixth, alone: it would wait
+            result = service.drain_workspace(patient, tenant.workspace.id, time_budget_seconds=0)
+            assert (result.batches, result.claimed) == (1, 5)
+            wait = service.seconds_until_batch_ready(patient, tenant.workspace.id)
+            assert wait is not None
+            assert 8 < wait <= 10
+        finally:
+            patient.dispose()
 
     def test_an_unknown_source_fails_with_a_reason(
         self, db: Database, tenant: Tenant, dispatcher: RecordingDispatcher

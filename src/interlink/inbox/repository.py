@@ -88,6 +88,20 @@ class InboundEventRepository(Repository[InboundEvent]):
         self.session.execute(claim.execution_options(synchronize_session=False))
         return self.all(select(InboundEvent).where(InboundEvent.claim_token == claim_token).order_by(InboundEvent.id))
 
+    def due_times(self, workspace_id: uuid.UUID, now: datetime, limit: int) -> list[datetime]:
+        """When each of the first ``limit`` due events became due, earliest first (reads the due index only)."""
+        statement = (
+            select(InboundEvent.next_attempt_at)
+            .where(
+                InboundEvent.workspace_id == workspace_id,
+                InboundEvent.status == "pending",
+                InboundEvent.next_attempt_at <= now,
+            )
+            .order_by(InboundEvent.next_attempt_at)
+            .limit(limit)
+        )
+        return list(self.session.execute(statement).scalars())
+
     def still_claimed(self, ids: Sequence[int], claim_token: uuid.UUID) -> set[int]:
         """The ids still held under ``claim_token``, locked until the transaction ends."""
         statement = (

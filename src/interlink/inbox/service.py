@@ -27,7 +27,7 @@ from interlink.errors import Conflict, NotFound
 from interlink.inbox import handlers
 from interlink.inbox.repository import InboundEventRepository, WorkspaceEventRepository
 from interlink.inbox.schemas import InboxActivity, MinuteActivity
-from interlink.kit.time import utc_now
+from interlink.kit.time import ensure_utc, utc_now
 from interlink.models import InboundEvent
 from interlink.worker.enqueue import enqueue_job
 
@@ -259,22 +259,51 @@ class DrainResult:
 def drain_workspace(db: Database, workspace_id: uuid.UUID, *, time_budget_seconds: float = 20.0) -> DrainResult:
     """Claim and handle due events of one workspace until none are left or the time budget is spent."""
     result = DrainResult()
-    started = time.monotonic()
+    deadline = time.monotonic() + time_budget_seconds
     while True:
+        wait = seconds_until_batch_ready(db, workspace_id)
+        if wait is None:
+            return result
+        if wait > 0:
+            if time.monotonic() + wait > deadline:
+                return _hand_over(db, workspace_id, result)
+            # Events arriving meanwhile join the batch. Then look again: another worker may have taken it.
+            time.sleep(wait)
+            continue
         batches = claim_batch(db, workspace_id)
         if not batches:
-            return result
+            continue  # another worker took them
         result.batches += 1
         for batch in batches:
             result.claimed += len(batch.events)
             _handle(db, batch)
-        if time.monotonic() - started > time_budget_seconds:
-            with db.transaction() as session:
-                if InboundEventRepository(session).has_due(workspace_id, utc_now()):
-                    # Yield the worker; another drain picks up where this one stopped.
-                    enqueue_job(session, DRAIN_TASK, workspace_id=str(workspace_id))
-                    result.more_due = True
-            return result
+        if time.monotonic() > deadline:
+            return _hand_over(db, workspace_id, result)
+
+
+def _hand_over(db: Database, workspace_id: uuid.UUID, result: DrainResult) -> DrainResult:
+    """Yield the worker; another drain picks up where this one stopped."""
+    with db.transaction() as session:
+        if InboundEventRepository(session).has_due(workspace_id, utc_now()):
+            enqueue_job(session, DRAIN_TASK, workspace_id=str(workspace_id))
+            result.more_due = True
+    return result
+
+
+def seconds_until_batch_ready(db: Database, workspace_id: uuid.UUID) -> float | None:
+    """How long to wait before claiming: 0 once a full batch is due or the oldest due event has lingered for
+    ``inbox_linger_seconds`` (a trickle of webhooks becomes one batch read instead of many); None when
+    nothing is due."""
+    settings = db.settings
+    now = utc_now()
+    with db.reading() as session:
+        due = InboundEventRepository(session).due_times(workspace_id, now, settings.inbox_batch_size)
+    if not due:
+        return None
+    if len(due) >= settings.inbox_batch_size or settings.inbox_linger_seconds <= 0:
+        return 0.0
+    waited = (now - ensure_utc(due[0])).total_seconds()
+    return max(0.0, settings.inbox_linger_seconds - waited)
 
 
 def _handle(db: Database, batch: ClaimedBatch) -> None:
