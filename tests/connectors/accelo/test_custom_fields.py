@@ -106,6 +106,23 @@ class TestProfiles:
         only_second = list(accelo.client.profiles.iterate_values("company", filter_term("link_id", second)))
         assert [v.value for v in only_second] == ["24/7"]
 
+    def test_a_known_bound_saves_the_call_that_only_finds_the_end(self, accelo: Harness) -> None:
+        sim = accelo.sim
+        field_id = sim.add_profile_field("company", "Hours")
+        companies = [sim.user_create_company(f"Company {i}") for i in range(4)]
+        for company in companies:
+            sim.user_set_profile_value("company", company, field_id, "9-5")
+        route = "/companies/profiles/values"
+        by_records = (filter_term("link_id", *companies), filter_term("field_id", field_id))
+
+        unbounded = list(accelo.client.profiles.iterate_values("company", *by_records, page_size=2))
+        assert len(unbounded) == 4
+        assert accelo.calls(route) == 3  # two full pages, then an empty one to learn there is no more
+
+        bounded = list(accelo.client.profiles.iterate_values("company", *by_records, page_size=2, most=4))
+        assert [v.link_id for v in bounded] == [v.link_id for v in unbounded]
+        assert accelo.calls(route) == 3 + 2
+
     def test_value_parameters_by_type(self) -> None:
         assert profile_value_params("integer", 7) == {"value_int": "7"}
         assert profile_value_params("date", date(2025, 3, 1)) == {"value_date": "2025-03-01"}

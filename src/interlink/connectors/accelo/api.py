@@ -134,20 +134,25 @@ class AcceloApi:
         payload = self.call("GET", path, route=route, query=query)
         return self.parse_list(model, payload, route)
 
-    def pages(self, model: type[M], path: str, *, route: str, query: Query) -> Iterator[list[M]]:
-        """Page after page (``_page`` 0, 1, …) until a short page: Accelo gives no totals."""
+    def pages(
+        self, model: type[M], path: str, *, route: str, query: Query, most: int | None = None
+    ) -> Iterator[list[M]]:
+        """Page after page (``_page`` 0, 1, …) until a short page: Accelo gives no totals. A caller that knows
+        no more than ``most`` records can match saves the call that would only find the end."""
         limit = query.limit or MAX_LIMIT
         page_number = query.page or 0
+        delivered = 0
         while True:
             records = self.page(model, path, route=route, query=query.replace(limit=limit, page=page_number))
             if records:
                 yield records
-            if len(records) < limit:
+            delivered += len(records)
+            if len(records) < limit or (most is not None and delivered >= most):
                 return
             page_number += 1
 
-    def iterate(self, model: type[M], path: str, *, route: str, query: Query) -> Iterator[M]:
-        for records in self.pages(model, path, route=route, query=query):
+    def iterate(self, model: type[M], path: str, *, route: str, query: Query, most: int | None = None) -> Iterator[M]:
+        for records in self.pages(model, path, route=route, query=query, most=most):
             yield from records
 
     def many(

@@ -114,12 +114,15 @@ class Profiles:
         )
         return self.api.parse_list(ProfileValue, payload, f"/{collection}/{{id}}/profiles/values")
 
-    def iterate_values(self, object_type: ObjectType, *filters: Filter, page_size: int = 100) -> Iterator[ProfileValue]:
+    def iterate_values(
+        self, object_type: ObjectType, *filters: Filter, page_size: int = 100, most: int | None = None
+    ) -> Iterator[ProfileValue]:
         """Profile values of every record of the type (filters: ``field_id``, ``link_id``,
-        ``order_by_desc(date_modified)``, …)."""
+        ``order_by_desc(date_modified)``, …). A record holds one value per field, so filtering by records and
+        fields bounds the count: pass it as ``most`` and the last, empty page is not asked for."""
         path = f"/{RESOURCE_PATHS[object_type]}/profiles/values"
         query = Query(fields=PROFILE_VALUE_FIELDS, filters=filters, limit=page_size)
-        return self.api.iterate(ProfileValue, path, route=path, query=query)
+        return self.api.iterate(ProfileValue, path, route=path, query=query, most=most)
 
     def set_value(
         self,

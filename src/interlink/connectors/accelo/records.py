@@ -21,6 +21,8 @@ from interlink.connectors.accelo.schemas import AcceloModel, AffiliatedContact, 
 
 R = TypeVar("R", bound=AcceloModel)
 
+# The status comes inline with its title, so naming a record's status needs no statuses call per read.
+STATUS_INLINE = "status(id,title,standing)"
 COMPANY_FIELDS = (
     "name",
     "custom_id",
@@ -29,7 +31,7 @@ COMPANY_FIELDS = (
     "fax",
     "comments",
     "standing",
-    "status",
+    STATUS_INLINE,
     "postal_address",
     "default_affiliation",
     "staff_bookmarked",
@@ -46,7 +48,7 @@ CONTACT_FIELDS = (
     "timezone",
     "comments",
     "standing",
-    "status",
+    STATUS_INLINE,
     "default_affiliation",
     "email",
     "mobile",

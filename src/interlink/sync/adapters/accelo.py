@@ -149,8 +149,15 @@ class AcceloAdapter:
         if not flat:
             return
         ids = [int(record_id) for record_id in flat]
-        if any(name.startswith(PROFILE) for name in names):
-            for value in self.client.profiles.iterate_values(kind, filter_term("link_id", *ids)):
+        profile_fields = sorted({int(name.removeprefix(PROFILE)) for name in names if name.startswith(PROFILE)})
+        if profile_fields:
+            values = self.client.profiles.iterate_values(
+                kind,
+                filter_term("link_id", *ids),
+                filter_term("field_id", *profile_fields),
+                most=len(ids) * len(profile_fields),
+            )
+            for value in values:
                 self._put_profile_value(kind, flat, value)
         if any(name.startswith(SEGMENTATION) for name in names):
             for record_id, segments in self.client.segmentations.of_records(kind, ids).items():
