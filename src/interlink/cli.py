@@ -18,6 +18,7 @@ from interlink.accord.cli import app as accord_app
 from interlink.admin.cli import app as users_app
 from interlink.config import ConfigurationError, Settings, load_settings
 from interlink.errors import InterlinkError
+from interlink.jobs import cli as jobs_cli
 from interlink.logging import configure_logging
 
 app = typer.Typer(
@@ -279,13 +280,18 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     uvicorn.run(ready.app, host=host, port=port, log_config=None, access_log=False)
 
 
+jobs_cli.register(app)  # pull, push and jobs: bulk jobs
+
+
 # -- entry point -------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="interlink", standalone_mode=False)
+        code = command.main(args=argv, prog_name="interlink", standalone_mode=False)
+        if isinstance(code, int) and code:  # typer returns exit codes (Ctrl-C: 130) instead of raising them
+            sys.exit(code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

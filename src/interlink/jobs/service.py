@@ -89,8 +89,9 @@ def start_job(session: Session, workspace: Workspace, body: JobCreate, source: S
         counts={},
         samples={},
         created_at=now,
-        # If the message to the workers is lost, the sweeper sends the job again from this time on.
-        lease_expires_at=now + timedelta(seconds=settings.job_lease_seconds),
+        # Due at once: whichever comes first, the message sent on commit or the sweeper (which is how a job
+        # started where no message can be sent, the CLI without a broker, reaches the server's worker).
+        lease_expires_at=now,
     )
     JobRepo(session, workspace.id).add(job)
     enqueue_job(session, RUN_TASK, job_id=str(job.id))
