@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from interlink.jobs.runner import run_slice
 from interlink.jobs.service import describe
+from tests.fixtures.factories import create_tenant
 from tests.fixtures.world import World
 from tests.jobs.support import (
     accelo_company_names,
@@ -226,3 +227,37 @@ def test_describe_is_what_the_admin_screen_builds_on(world: World) -> None:
     assert described.status == "completed"
     assert described.dry_run
     assert described.object_types == ["companies", "contacts"]
+
+
+def test_history_pages_newest_first_and_jobs_belong_to_their_workspace(world: World) -> None:
+    create_everything(world)
+    ids = []
+    for _ in range(3):
+        ids.append(start_job(world, kind="pull", dry_run=True))
+        run_to_end(world.db, ids[-1])
+    first = world.api.get("/api/v1/jobs?limit=2", headers=world.tenant.headers).json()
+    assert [item["id"] for item in first["items"]] == [str(ids[2]), str(ids[1])]
+    rest = world.api.get(f"/api/v1/jobs?limit=2&cursor={first['next_cursor']}", headers=world.tenant.headers).json()
+    assert [item["id"] for item in rest["items"]] == [str(ids[0])]
+    assert rest["next_cursor"] is None
+    done = world.api.get("/api/v1/jobs?status=running", headers=world.tenant.headers).json()
+    assert done["items"] == []
+
+    other = create_tenant(world.db, "Someone else")
+    for method, path in (("get", f"/api/v1/jobs/{ids[0]}"), ("post", f"/api/v1/jobs/{ids[0]}/cancel")):
+        response = getattr(world.api, method)(path, headers=other.headers)
+        assert response.status_code == 404
+    assert world.api.get("/api/v1/jobs", headers=other.headers).json()["items"] == []
+
+
+def test_a_cancelled_dry_run_resumes_from_the_start(world: World, job_settings: Callable[..., None]) -> None:
+    create_everything(world)
+    seed_hubspot(world.hubspot, companies=3, contacts_per_company=10)
+    job_settings(job_max_batch=5, job_slice_seconds=0.01)
+    job_id = start_job(world, kind="pull", dry_run=True)
+    run_slice(world.db, job_id)
+    world.api.post(f"/api/v1/jobs/{job_id}/cancel", headers=world.tenant.headers)
+    world.api.post(f"/api/v1/jobs/{job_id}/resume", headers=world.tenant.headers)
+    run_to_end(world.db, job_id)
+    totals = job_view(world, job_id)["totals"]
+    assert (totals["scanned"], totals["created"]) == (33, 33)  # predictions whole, nothing counted twice

@@ -241,3 +241,42 @@ def test_a_rejected_token_fails_the_job_and_resuming_carries_on_from_the_checkpo
     run_to_end(world.db, job_id)
     assert job_view(world, job_id)["status"] == "completed"
     assert accelo_emails(world.accelo) == dict.fromkeys(EVERYONE, 1)
+
+
+class DyingHubSpot(HubSpotAdapter):
+    """HubSpot writes that kill the worker right after a batch of creates went through."""
+
+    def apply(self, object_type: str, writes: Any) -> list[WriteResult]:
+        results = super().apply(object_type, writes)
+        if object_type == "company" and any(write.record_id is None for write in writes):
+            raise WorkerKilled()
+        return results
+
+
+def test_a_push_killed_after_creating_in_hubspot_waits_for_its_search_then_links_the_orphans(
+    world: World, job_settings: Callable[..., None]
+) -> None:
+    create_everything(world, direction="push")
+    world.accelo.generate(companies=12, contacts_per_company=0)
+    job_settings(job_max_batch=5)
+    job_id = start_job(world, kind="push", object_type="companies")
+    real = bulk_gateway_for(world.db, world.workspace_id, 0.7)
+    dying = BulkGateway(hubspot=DyingHubSpot(real.hubspot.client), accelo=real.accelo, schema=real.schema)
+    with pytest.raises(WorkerKilled):
+        run_to_end(world.db, job_id, bulk=dying)
+    assert world.hubspot.count("companies") == 5  # created, never recorded
+
+    lapse(world, job_id)
+    assert run_slice(world.db, job_id).status == "retrying"  # HubSpot's search may not show them yet
+    checkpoint = job_row(world.db, job_id).checkpoint
+    assert checkpoint["recover"] is True
+    with world.db.transaction() as session:  # half a minute later
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.checkpoint = {**checkpoint, "recover_not_before": utc_now().isoformat(), "not_before": None}
+    run_to_end(world.db, job_id)
+
+    names = [record.properties.get("name") for record in world.hubspot.crm.records["companies"].values()]
+    assert len(names) == len(set(names)) == 12  # the orphans were linked, not created again
+    totals = job_view(world, job_id)["totals"]
+    assert (totals["created"], totals["matched_existing"]) == (7, 5)

@@ -74,6 +74,9 @@ FIRST_BATCH = 20
 MAX_BATCH = 100
 READS_PER_BATCH = 3  # Accelo calls a batch makes besides writes (contacts and their affiliations, by id)
 MIN_WRITE_FRACTION = 0.05
+# HubSpot's search trails its writes by a few seconds: a batch that may have created records there is matched
+# again by search only once they can be found.
+SEARCH_SETTLE = timedelta(seconds=30)
 MAX_FAILURES = 6
 SAMPLES_PER_OUTCOME = 10
 RATE_SAMPLES = 12
@@ -135,6 +138,8 @@ def _claim(db: Database, job_id: uuid.UUID, token: uuid.UUID) -> _Claim | None:
             position = checkpoint.get("position")
             if position and position.get("stage") == "sync":
                 checkpoint["recover"] = True  # the dead worker's batch may have written without recording
+                last_sign_of_life = ensure_utc(job.heartbeat_at) if job.heartbeat_at else now
+                checkpoint["recover_not_before"] = (last_sign_of_life + SEARCH_SETTLE).isoformat()
             log.warning("job %s: its worker stopped renewing the lease; resuming from its checkpoint", job.id)
         job.checkpoint = checkpoint
         job.claim_token = token
@@ -270,22 +275,34 @@ class _Runner:
     def run(self, deadline: float) -> SliceStatus:
         if "position" not in self.checkpoint:
             self._start()
+        settling = self._search_settling()
+        if settling > 0:
+            return self._release(delay=settling)
         while True:
             if self.lost or self.heartbeat.lost:
                 return "lost"
             position = self.checkpoint.get("position")
-            if position is None and not self.checkpoint.get("follow_up"):
+            if self.checkpoint.get("follow_up"):  # the rest of the last batch: finished before anything else
+                self._follow_up()
+                continue
+            if position is None:
                 return self.finish("completed")
             if self.cancel_seen:
                 return self.finish("cancelled")
             if time.monotonic() >= deadline:
                 return self._release()
-            if self.checkpoint.get("follow_up") or position is None:
-                self._follow_up()
-            elif position["stage"] == "index":
+            if position["stage"] == "index":
                 self._index_page(position["object_type"])
             else:
                 self._sync_batch(position["object_type"])
+
+    def _search_settling(self) -> float:
+        """Seconds until a batch that may have created HubSpot records without recording them can be matched
+        by HubSpot's search (which trails writes); 0 when there is no such batch or Accelo is the target."""
+        not_before = self.checkpoint.get("recover_not_before")
+        if self.dry_run or self.target != "hubspot" or not self.checkpoint.get("recover") or not not_before:
+            return 0.0
+        return max(0.0, (datetime.fromisoformat(not_before) - utc_now()).total_seconds())
 
     def _start(self) -> None:
         """A new job: count the source (for the ETA) and start with the first object type."""
@@ -389,6 +406,7 @@ class _Runner:
         position = checkpoint.get("position")
         if position and position.get("stage") == "sync":
             checkpoint["recover"] = True
+            checkpoint["recover_not_before"] = (utc_now() + SEARCH_SETTLE).isoformat()
         self._commit_alone(checkpoint, self.counts, self.samples)
         delay = min(300.0, 5.0 * 2 ** (failures - 1))
         log.warning("job %s: batch failed (%s); retrying in %.0fs", self.job_id, reason, delay)

@@ -135,7 +135,7 @@ def cancel_job(session: Session, workspace_id: uuid.UUID, job_id: uuid.UUID) -> 
 def resume_job(session: Session, workspace_id: uuid.UUID, job_id: uuid.UUID, settings: Settings) -> Job:
     """Carry on with a failed or cancelled job from its checkpoint (after fixing a connection, say). Its match
     index is built again, since the target may have changed meanwhile, and its first batch matches by live
-    search."""
+    search. A dry run starts over: its predictions cannot be told apart from what changed since."""
     job = get_job(session, workspace_id, job_id)
     if job.status not in {"failed", "cancelled"}:
         raise Conflict(f"job {job_id} is {job.status}; only failed or cancelled jobs can be resumed")
@@ -144,6 +144,9 @@ def resume_job(session: Session, workspace_id: uuid.UUID, job_id: uuid.UUID, set
         raise Conflict(f"job {running.id} is {running.status}; a workspace runs one job at a time")
     checkpoint = copy.deepcopy(job.checkpoint or {})
     position = checkpoint.get("position")
+    if job.dry_run:  # its predictions went with its index: a dry run starts over
+        checkpoint, position = {}, None
+        job.counts, job.samples = {}, {}
     if position is not None:
         checkpoint["recover"] = position.get("stage") == "sync" or bool(checkpoint.get("recover"))
         checkpoint["position"] = {"object_type": position["object_type"], "stage": "index"}
