@@ -123,6 +123,11 @@ def test_the_demo_syncs_an_edit_and_picks_up_where_it_stopped(tmp_path: Path) ->
     with running_demo(tmp_path, port) as printed:
         # The seeded customers reach Accelo through the same webhooks a real HubSpot would send.
         wait_for(lambda: accelo_positions(base).get("ada@engines.example") == "Analyst", "Ada to reach Accelo")
+        assert sign_in(base, printed["password"]).status_code == 303
+        refused = sign_in(base, "not-the-password")
+        assert refused.status_code == 401
+        assert "password" in refused.text  # the form again, saying why
+
         ada = hubspot_contact(base, "ada@engines.example")["id"]
         edited = httpx.patch(
             f"{base}/sim/hubspot/_sim/ui/contacts/{ada}", json={"properties": {"jobtitle": "Chief Analyst"}}
@@ -144,11 +149,7 @@ def test_the_demo_syncs_an_edit_and_picks_up_where_it_stopped(tmp_path: Path) ->
             ("updated", "to_accelo", "Chief Analyst")
         ], history
 
-        assert sign_in(base, printed["password"]).status_code == 303
-        refused = sign_in(base, "not-the-password")
-        assert refused.status_code == 401
-        assert "password" in refused.text  # the form again, saying why
-        first_run = accelo_positions(base)
+        first_run = accelo_positions(base)  # and stop at once: what was synced must survive the restart
 
     with running_demo(tmp_path, port) as printed_again:
         assert accelo_positions(base) == first_run  # nothing seeded twice, nothing lost

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +116,7 @@ def build(settings: Settings, base_url: str) -> Demo:
     app.mount("/sim/hubspot", hubspot_app)
     app.mount("/sim/accelo", accelo_app)
     app.mount("/sim/accord", accord_app)
+    _close_on_shutdown(app, [hubspot_app.state.simulator, accelo_app.simulator, accord_app.state.simulator])
     # Interlink's own calls to the simulators stay in-process, through the same app.
     connectors = Connectors(app.state.cipher, db=db)
     for path in ("/sim/hubspot", "/sim/accelo"):
@@ -133,6 +136,23 @@ def build(settings: Settings, base_url: str) -> Demo:
         _seed(db, hubspot, accord_app.state.simulator)
     example = next(iter(_contact_ids(hubspot)), None)
     return Demo(app=app, base_url=base_url, token=issued.token, admin_password=password, hubspot_contact_id=example)
+
+
+def _close_on_shutdown(app: FastAPI, simulators: list[Any]) -> None:
+    """A mounted app's own lifespan never runs, so the simulators are closed (their records saved to their
+    state files) when Interlink's app shuts down, after its worker has stopped."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with inner(running):
+                yield
+        finally:
+            for simulator in simulators:
+                simulator.close()
+
+    app.router.lifespan_context = lifespan
 
 
 def _workspace(session: Session) -> Workspace:
