@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from interlink.mappings.canonical import FieldType
 from interlink.mappings.rules import Leaf
 from interlink.sync.plan import GONE, Candidate
 from interlink.sync.reconcile import reconcile
@@ -22,6 +23,7 @@ from tests.sync.helpers import (
     hubspot,
     link,
     rule,
+    schema,
 )
 
 
@@ -179,6 +181,20 @@ class TestUnlinkedRecords:
         assert entry.action == "skipped_by_rule"
         assert "lifecyclestage eq 'customer'" in (entry.reason or "")
         assert entry.details["failing_leaf"] == {"field": "lifecyclestage", "op": "eq", "value": "customer"}
+
+    def test_a_value_that_cannot_be_read_fails_its_leaf_instead_of_counting_as_unset(self) -> None:
+        # "lots" is not a number: a negative leaf must not read it as "not set" and let the record through.
+        cfg = config(
+            pull_rule=Leaf(field="numemployees", op="ne", value=5),
+            hubspot_schema=schema(email=FieldType.string, numemployees=FieldType.number),
+        )
+        plan = reconcile(cfg, None, hubspot(numemployees="lots"), None, from_hubspot())
+        assert not plan.writes
+        (entry,) = plan.ledger
+        assert entry.action == "skipped_by_rule"
+        assert "cannot compare" in (entry.reason or "")
+        assert "lots" in (entry.reason or "")
+        assert entry.details["failing_leaf"] == {"field": "numemployees", "op": "ne", "value": 5}
 
     def test_no_rule_means_nothing_is_created(self) -> None:
         plan = reconcile(config(pull_rule=None), None, hubspot(), None, from_hubspot())

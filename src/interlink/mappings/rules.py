@@ -264,7 +264,8 @@ def _compare(spec: FieldSpec, leaf: Leaf, actual: Canonical) -> bool:
         return found if op == "in" else not found
     operand = _typed_operand(spec, op, leaf.value)
     if spec.type is FieldType.multi_select:
-        assert isinstance(actual, list)
+        if not isinstance(actual, list):
+            raise InvalidValue(f"{actual!r} is not a list of options")
         items = {item.casefold() for item in actual}
         wanted = {part.strip().casefold() for part in str(operand).split(";") if part.strip()}
         if op in {"contains", "not_contains"}:

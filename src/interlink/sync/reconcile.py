@@ -392,7 +392,9 @@ def rule_decision(config: SyncConfig, record: HubSpotRecord | AcceloRecord) -> R
         try:
             values[name] = decode(spec.type, raw.get(name))
         except InvalidValue:
-            continue
+            # Kept as the record holds it: its leaf then fails with "cannot compare" and the value, rather
+            # than reading as "not set" (which a negative leaf such as ``ne`` would let through).
+            values[name] = str(raw.get(name))
     return evaluate(rule, values, schema, object_type=config.object_type, direction=direction)
 
 
