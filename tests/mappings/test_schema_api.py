@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.fixtures.factories import Tenant
-from tests.fixtures.world import World
+from tests.fixtures.world import HUBSPOT_URL, World
 from tests.mappings.helpers import add_hubspot_property, age_schema_cache, call, created, refused, vendor_calls
 
 PROPERTIES = "/crm/v3/properties/{object_type}"
@@ -220,3 +220,21 @@ def test_evaluating_a_live_record_reads_the_record_only(world: World) -> None:
     assert after[0] - before[0] == 1  # one batch read; the property list came from the cache
     assert world.hubspot.calls.count(route=PROPERTIES) == 1
     assert after[1] - before[1] == 2  # the company and its profile values; no field lists
+
+
+def test_connecting_another_account_forgets_the_old_accounts_fields(world: World) -> None:
+    assert "tier" not in fields(world, "hubspot", "contact")
+    add_hubspot_property(world, "contact", "tier", "enumeration", "select", options=["gold", "silver"])
+    reconnect = {
+        "system": "hubspot",
+        "portal_id": world.hubspot.portal_id,
+        "access_token": "pat-na1-sandbox-0000-0000-0000-000000000000",
+        "base_url": HUBSPOT_URL,
+    }
+    same_account = call(world, "PUT", "/connections/hubspot", reconnect)
+    assert same_account.status_code == 200, same_account.text
+    assert "tier" not in fields(world, "hubspot", "contact")  # a new token for the same portal: cache kept
+
+    other_portal = call(world, "PUT", "/connections/hubspot", {**reconnect, "portal_id": 7654321})
+    assert other_portal.status_code == 200, other_portal.text
+    assert "tier" in fields(world, "hubspot", "contact")  # read afresh from the account now connected

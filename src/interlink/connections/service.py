@@ -11,6 +11,7 @@ from interlink.connections.repository import AccountLookup, ConnectionRepo
 from interlink.connections.schemas import CREDENTIAL_MODELS, ConnectionRead, SystemCredentials
 from interlink.errors import Conflict, NotFound, ValidationFailed
 from interlink.kit.crypto import CredentialCipher
+from interlink.mappings.repository import SchemaSnapshotRepo
 from interlink.models import Connection, Workspace
 
 C = TypeVar("C", bound=BaseModel)
@@ -64,6 +65,9 @@ def save_connection(
             )
         )
         return connection
+    if (connection.external_account_id, connection.settings.get("base_url")) != (external_id, public.get("base_url")):
+        # Another account: its fields, options and statuses are not the old one's.
+        SchemaSnapshotRepo(session, workspace.id).forget(system)
     stored = cipher.decrypt(connection.credentials_ciphertext)
     connection.credentials_ciphertext = cipher.encrypt({**stored, **secrets})
     connection.settings = public

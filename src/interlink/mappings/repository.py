@@ -66,6 +66,12 @@ class SchemaSnapshotRepo(WorkspaceRepository[SchemaSnapshot]):
             self.base_statement().where(SchemaSnapshot.system == system, SchemaSnapshot.object_type == object_type)
         )
 
+    def forget(self, system: str) -> None:
+        """Drop the system's cached schemas (the workspace now talks to another account of it)."""
+        for snapshot in self.all(self.base_statement().where(SchemaSnapshot.system == system)):
+            self.session.delete(snapshot)
+        self.session.flush()
+
     def fetched_before(self, moment: datetime) -> Sequence[SchemaSnapshot]:
         return self.all(self.base_statement().where(SchemaSnapshot.fetched_at < moment))
 
