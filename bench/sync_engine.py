@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fixtures.database import create_scratch_postgres
 
 from interlink import schema
 from interlink.app import create_app
@@ -56,16 +58,6 @@ from interlink.workspaces import service as workspaces
 SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef"  # noqa: S105 - a throwaway bench database
 HUBSPOT_URL, ACCELO_URL = "http://hubspot.bench", "http://accelo.bench"
 CHANGED = ("firstname", "lastname", "phone", "jobtitle", "preferred_channel")
-
-
-def scratch_database(base: str, name: str) -> str:
-    url = make_url(base).set(drivername="postgresql+psycopg")
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def free_port() -> int:
@@ -401,7 +393,7 @@ def main() -> None:
         default=os.environ.get("INTERLINK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
     args = parser.parse_args()
-    url = scratch_database(args.database_url, f"interlink_bench_{uuid.uuid4().hex[:6]}")
+    url = create_scratch_postgres(args.database_url, f"bench_{uuid.uuid4().hex[:6]}")
     bench = Bench(args.contacts, args.workers, url)
     bench.connect()
     ids = bench.seed_linked_pairs()
