@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from interlink.connectors.hubspot.errors import HubSpotAuthenticationFailed, HubSpotServerError
-from interlink.jobs.runner import run_slice, sweep
+from interlink.jobs.runner import RUN_TASK, run_slice, sweep
 from interlink.kit.time import utc_now
 from interlink.models import LedgerEntry
 from interlink.models.job import Job
@@ -93,9 +93,11 @@ def test_a_worker_killed_after_writing_a_batch_leaves_no_duplicate(
 
     assert run_slice(world.db, job_id).status == "not_claimed"  # the lease is still the dead worker's
     lapse(world, job_id)
-    dispatcher.take()
+    dispatcher.take()  # what the dead worker queued before it died
     assert sweep(world.db) == 1
-    assert [job.kwargs["job_id"] for job in dispatcher.take()] == [str(job_id)]
+    # The simulators' webhooks for the contacts created so far land on their own thread and queue inbox drains
+    # at any moment; what matters here is the job the sweep sent.
+    assert [job.kwargs["job_id"] for job in dispatcher.take() if job.name == RUN_TASK] == [str(job_id)]
     run_to_end(world.db, job_id)
 
     assert accelo_emails(world.accelo) == dict.fromkeys(EVERYONE, 1)  # nobody twice, nobody missed
