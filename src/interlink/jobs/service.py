@@ -193,8 +193,10 @@ def progress_of(job: Job, totals: JobCounts, now: datetime | None = None) -> Job
     stage: Stage
     if job.status in FINISHED:
         stage, object_type = "finished", None
-    elif job.status == "queued" or position is None:
+    elif job.status == "queued" or not checkpoint:
         stage, object_type = "queued", None
+    elif position is None:  # finishing the last batch's follow-up
+        stage, object_type = "syncing", None
     else:
         stage = "indexing" if position.get("stage") == "index" else "syncing"
         object_type = PLURAL.get(position.get("object_type", ""), None)
