@@ -1,4 +1,6 @@
-"""Migrations are the only way the schema is made: they must match the models and go down cleanly."""
+"""Migrations are the only way the schema is made: they must match the models and go down cleanly, on both
+databases Interlink runs on. SQLite is checked on every run; PostgreSQL whenever INTERLINK_TEST_DATABASE_URL
+is set (and a run with INTERLINK_TEST_REQUIRE_SERVICES=1 fails without it rather than skipping)."""
 
 from __future__ import annotations
 
@@ -12,17 +14,17 @@ from interlink import schema
 from interlink.db import create_db_engine
 from interlink.models import Model
 from tests.fixtures.database import create_scratch_postgres, drop_scratch_postgres, unique_suffix
-from tests.fixtures.services import TEST_DATABASE_URL
+from tests.fixtures.services import require_postgres
 
 
-@pytest.fixture
-def scratch_url(tmp_path: Path) -> Iterator[str]:
-    if TEST_DATABASE_URL:
-        url = create_scratch_postgres(TEST_DATABASE_URL, f"migrations_{unique_suffix()}")
-        yield url
-        drop_scratch_postgres(url)
-    else:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    url = create_scratch_postgres(require_postgres(), f"migrations_{unique_suffix()}")
+    yield url
+    drop_scratch_postgres(url)
 
 
 def tables(url: str) -> set[str]:
