@@ -1,5 +1,6 @@
-"""`interlink demo`, run as a user runs it: a HubSpot edit reaches Accelo, the printed credentials work, Ctrl-C
-stops it, and a restart carries on with the same records instead of seeding them again."""
+"""`interlink demo`, run as a user runs it: it is alive and ready, a HubSpot edit reaches Accelo, the printed
+credentials work (and a wrong token gets 401), Ctrl-C stops it, and a restart carries on with the same records
+instead of seeding them again."""
 
 from __future__ import annotations
 
@@ -121,6 +122,13 @@ def test_the_demo_syncs_an_edit_and_picks_up_where_it_stopped(tmp_path: Path) ->
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with running_demo(tmp_path, port) as printed:
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+        workspace = httpx.get(f"{base}/api/v1/workspace", headers={"Authorization": f"Bearer {printed['token']}"})
+        assert workspace.status_code == 200
+        assert workspace.json()["slug"] == "demo"
+        forged = httpx.get(f"{base}/api/v1/workspace", headers={"Authorization": f"Bearer {printed['token']}x"})
+        assert forged.status_code == 401
+        assert forged.json()["error"]["code"] == "unauthorized"
         # The seeded customers reach Accelo through the same webhooks a real HubSpot would send.
         wait_for(lambda: accelo_positions(base).get("ada@engines.example") == "Analyst", "Ada to reach Accelo")
         assert sign_in(base, printed["password"]).status_code == 303
