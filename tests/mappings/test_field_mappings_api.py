@@ -356,6 +356,45 @@ def test_a_complete_two_way_value_map_is_accepted_and_can_be_edited(world: World
     ]
 
 
+def test_an_unmapped_option_landing_on_a_mapped_one_is_refused_in_a_two_way_mapping(world: World, tiers: str) -> None:
+    # HubSpot "Gold" passes through unmapped to Accelo "Gold", where "gold" is mapped too: reading Accelo back
+    # would turn a HubSpot "Gold" into "gold".
+    add_hubspot_property(
+        world, "contact", "medal", "enumeration", "select", options=["gold", "Gold", "silver", "bronze"]
+    )
+    value_map = {"gold": "Gold", "silver": "Silver", "bronze": "Bronze"}
+    found = problem(
+        refused(mapping(world, hubspot_property="medal", accelo_field=tiers, value_map=value_map)), "value_map"
+    )
+    assert found["message"] == (
+        "HubSpot options 'Gold' and 'gold' would both become Accelo 'Gold', so a two-way mapping could not tell "
+        "them apart when it reads Accelo back"
+    )
+    assert found["fix"].startswith("make the value map one-to-one")
+    assert created(
+        mapping(world, hubspot_property="medal", accelo_field=tiers, value_map=value_map, direction="to_accelo")
+    )
+
+
+def test_a_multi_select_whose_options_hold_the_separator_is_refused_where_it_would_be_written(world: World) -> None:
+    add_hubspot_property(world, "company", "offices", "enumeration", "checkbox", options=["sydney", "perth"])
+    options = ["Sydney, NSW", "Perth, WA"]
+    offices = f"profile:{world.accelo.add_profile_field('company', 'Offices', 'multi_select', options=options)}"
+    value_map = {"sydney": "Sydney, NSW", "perth": "Perth, WA"}
+    body = {"object_type": "company", "hubspot_property": "offices", "accelo_field": offices, "value_map": value_map}
+
+    found = problem(refused(call(world, "POST", "/field-mappings", body)), "accelo_field")
+    assert found["message"] == (
+        "Accelo takes multi-select 'Offices' as its options joined by ', ', so these options would come back split "
+        "or trimmed: 'Sydney, NSW' (contains ','), 'Perth, WA' (contains ',')"
+    )
+    assert found["fix"] == (
+        "rename those options in Accelo (no commas, no spaces at either end), or set direction to 'to_hubspot'"
+    )
+    # Read from Accelo (its ``values`` list keeps each option whole), they can flow to HubSpot.
+    assert created(call(world, "POST", "/field-mappings", {**body, "direction": "to_hubspot"}))
+
+
 # -- without connections -------------------------------------------------------------------------------------
 
 

@@ -152,6 +152,7 @@ def validate_mapping(
 
     if codec.canonical_type in {FieldType.enumeration, FieldType.multi_select} or draft.value_map:
         problems.extend(_option_problems(draft, hubspot, accelo))
+    problems.extend(_separator_problems(draft, hubspot, accelo))
     problems.extend(_duplicate_targets(draft, others))
     return problems
 
@@ -201,6 +202,11 @@ def _option_problems(draft: MappingDraft, hubspot: FieldSpec, accelo: FieldSpec)
     if problems:
         return problems
     inverse = {target: source for source, target in value_map.items()}
+    if draft.direction == "both":
+        problems.extend(_collisions(hubspot_options, value_map, "HubSpot", "Accelo"))
+        problems.extend(_collisions(accelo_options, inverse, "Accelo", "HubSpot"))
+        if problems:
+            return problems
     if writes_accelo(draft.direction) and hubspot_options and accelo_options:
         missing = sorted(option for option in hubspot_options if value_map.get(option, option) not in accelo_options)
         if missing:
@@ -220,6 +226,69 @@ def _option_problems(draft: MappingDraft, hubspot: FieldSpec, accelo: FieldSpec)
                     "value_map",
                     f"Accelo options with no HubSpot option to go to: {', '.join(missing)}",
                     "add them to the value map, or add the options to the HubSpot property",
+                )
+            )
+    return problems
+
+
+def _collisions(options: set[str], mapping: Mapping[str, str], source: str, target: str) -> list[MappingProblem]:
+    """Two options of one side that would land on the same option of the other (one mapped there, one passing
+    through unmapped under the same name): a two-way mapping reading that option back could not tell which it
+    was, and would rewrite the first system's value to the other option."""
+    landing: dict[str, list[str]] = {}
+    for option in sorted(options):
+        landing.setdefault(mapping.get(option, option), []).append(option)
+    return [
+        MappingProblem(
+            "value_map",
+            f"{source} options {' and '.join(repr(o) for o in sources)} would both become {target} {landed!r}, so "
+            f"a two-way mapping could not tell them apart when it reads {target} back",
+            "make the value map one-to-one (give each option its own counterpart), or make the mapping one-way",
+        )
+        for landed, sources in landing.items()
+        if len(sources) > 1
+    ]
+
+
+# The form each system writes a multi-select in: the chosen options joined by a separator, each trimmed on the
+# way back. An option holding the separator, or spaces at either end, would come back split or trimmed.
+MULTI_SELECT_SEPARATORS = {"HubSpot": ";", "Accelo": ","}
+
+
+def _unwritable_options(options: Iterable[str], separator: str) -> list[str]:
+    reasons = []
+    for option in options:
+        if separator in option:
+            reasons.append(f"{option!r} (contains {separator!r})")
+        elif option != option.strip():
+            reasons.append(f"{option!r} (starts or ends with a space)")
+    return reasons
+
+
+def _separator_problems(draft: MappingDraft, hubspot: FieldSpec, accelo: FieldSpec) -> list[MappingProblem]:
+    problems = []
+    if writes_accelo(draft.direction) and accelo.type is FieldType.multi_select:
+        bad = _unwritable_options(accelo.options or [], MULTI_SELECT_SEPARATORS["Accelo"])
+        if bad:
+            problems.append(
+                MappingProblem(
+                    "accelo_field",
+                    f"Accelo takes multi-select {accelo.label!r} as its options joined by ', ', so these options "
+                    f"would come back split or trimmed: {', '.join(bad)}",
+                    "rename those options in Accelo (no commas, no spaces at either end), "
+                    "or set direction to 'to_hubspot'",
+                )
+            )
+    if writes_hubspot(draft.direction) and hubspot.type is FieldType.multi_select:
+        bad = _unwritable_options(hubspot.options or [], MULTI_SELECT_SEPARATORS["HubSpot"])
+        if bad:
+            problems.append(
+                MappingProblem(
+                    "hubspot_property",
+                    f"HubSpot takes multi-select {hubspot.name!r} as its options' internal values joined by ';', "
+                    f"so these options would come back split or trimmed: {', '.join(bad)}",
+                    "rename those options' internal values in HubSpot (no ';', no spaces at either end), "
+                    "or set direction to 'to_accelo'",
                 )
             )
     return problems
