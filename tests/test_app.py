@@ -1,20 +1,26 @@
-"""The HTTP edge: health, readiness, the error envelope, request ids, and the transaction boundary."""
+"""The HTTP edge: health, readiness, the error envelope, request ids and JSON logs, OpenAPI, and the transaction
+boundary."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from interlink.app import create_app
-from interlink.config import Settings
+from interlink.config import Environment, Settings
 from interlink.db import Database
 from interlink.deps import SessionDep
-from interlink.models import Workspace
+from interlink.logging import configure_logging
+from interlink.models import Link, Workspace
 from tests.fixtures.database import make_settings
+from tests.fixtures.factories import create_tenant
 
 
 def test_healthz(client: TestClient) -> None:
@@ -134,3 +140,97 @@ def test_the_transaction_commits_before_the_response_is_sent(settings: Settings,
     assert response.status_code == 500
     with db.transaction() as session:
         assert session.query(Workspace).filter_by(slug="same").count() == 0
+
+
+def test_openapi_documents_every_api_route_behind_the_bearer_token(app: FastAPI, client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.text
+    assert "/openapi.json" in docs.text
+    spec = client.get("/openapi.json").json()
+    bearer = [
+        name
+        for name, scheme in spec["components"]["securitySchemes"].items()
+        if (scheme["type"], scheme.get("scheme")) == ("http", "bearer")
+    ]
+    assert len(bearer) == 1, spec["components"]["securitySchemes"]
+    api_routes = sorted(
+        (path, method.lower())
+        for path, route in served_routes(app)
+        if path.startswith("/api/v1/") and route.include_in_schema
+        for method in route.methods
+    )
+    assert len(api_routes) >= 30, api_routes
+    for path, method in api_routes:
+        operation = spec["paths"].get(path, {}).get(method)
+        assert operation is not None, f"{method.upper()} {path} is missing from /openapi.json"
+        assert operation.get("security") == [{bearer[0]: []}], f"{method.upper()} {path} has no bearer security"
+
+
+def served_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
+    """Every API route with the full path it is served at (FastAPI keeps included routers unflattened)."""
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            yield route.path, route
+        for context in getattr(route, "effective_route_contexts", list)():
+            if isinstance(context.original_route, APIRoute):
+                yield context.path, context.original_route
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """configure_logging replaces the root handlers (pytest's capture among them); put everything back."""
+    root = logging.getLogger()
+    touched = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery")]
+    touched += [logging.getLogger(name) for name in ("httpx", "httpcore", "alembic.runtime.plugins")]
+    saved = [(log, list(log.handlers), log.level, log.propagate, log.disabled) for log in [root, *touched]]
+    yield
+    for log, handlers, level, propagate, disabled in saved:
+        log.handlers[:] = handlers
+        log.setLevel(level)
+        log.propagate, log.disabled = propagate, disabled
+
+
+def test_in_production_every_line_a_request_logs_is_json_with_its_request_id(
+    settings: Settings, db: Database, capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
+    """Installed as `interlink serve` installs it. The request (retrying a failed record) makes the app's own
+    modules log too: the database layer cannot hand the follow-up to an unreachable broker, and says so."""
+    tenant = create_tenant(db, "Logged")
+    with db.transaction() as session:
+        link = Link(
+            workspace_id=tenant.workspace.id,
+            object_type="contact",
+            hubspot_id="101",
+            accelo_id="202",
+            state="failed",
+            flagged=True,
+            snapshot={},
+            field_states={},
+        )
+        session.add(link)
+        session.flush()
+        link_id = link.id
+    # model_copy skips the production checks that refuse SQLite; the logging does not depend on the database.
+    production = settings.model_copy(
+        update={"environment": Environment.production, "broker_url": "redis://127.0.0.1:1/0"}
+    )
+    assert production.json_logs
+    configure_logging(level=production.log_level, json_lines=production.json_logs)
+    capsys.readouterr()
+    with TestClient(create_app(production, embedded_worker=False)) as client:
+        response = client.post(
+            f"/api/v1/links/{link_id}/retry", headers={**tenant.headers, "X-Request-ID": "retry-4242"}
+        )
+    assert response.status_code == 200, response.text
+    output = capsys.readouterr().err
+    entries = [json.loads(line) for line in output.splitlines()]  # every line is one JSON object
+    of_request = [entry for entry in entries if entry["request_id"] == "retry-4242"]
+    loggers = {entry["logger"] for entry in of_request}
+    assert {"interlink.http", "interlink.db"} <= loggers, entries
+    (access,) = [entry for entry in of_request if entry["logger"] == "interlink.http"]
+    assert access["message"].startswith(f"POST /api/v1/links/{link_id}/retry 200")
+    (dispatch,) = [entry for entry in of_request if entry["logger"] == "interlink.db"]
+    assert "the inbox sweeper will retry" in dispatch["message"]
+    assert dispatch["level"] == "error"
+    assert tenant.token not in output
