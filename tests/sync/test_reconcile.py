@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from interlink.mappings.canonical import FieldType
+from interlink.mappings.codec import codec_for
 from interlink.mappings.rules import Leaf
-from interlink.sync.plan import GONE, Candidate
+from interlink.mappings.status import StatusMaps
+from interlink.sync.plan import GONE, AcceloRecord, Candidate, FieldRule, HubSpotRecord, SyncConfig
 from interlink.sync.reconcile import reconcile
 from tests.sync.helpers import (
+    CONTACT_STATUS,
     EARLIER,
     NOW,
     accelo,
@@ -323,3 +328,198 @@ def test_an_unchanged_pair_writes_nothing(
     for trigger in (from_hubspot(), from_accelo()):
         plan = reconcile(cfg, link(snapshot), h, a, trigger)
         assert not plan.writes
+
+
+# -- typed fields: each side holds the same value in its own native spelling ------------------------------
+
+
+def typed(
+    hubspot_property: str,
+    accelo_field: str,
+    hubspot_type: FieldType,
+    accelo_type: FieldType | None = None,
+    *,
+    direction: str = "both",
+    value_map: dict[str, str] | None = None,
+) -> FieldRule:
+    accelo_type = accelo_type or hubspot_type
+    return FieldRule(
+        key=f"{hubspot_property}|{accelo_field}",
+        hubspot_property=hubspot_property,
+        accelo_field=accelo_field,
+        direction=direction,  # type: ignore[arg-type]
+        conflict_policy="latest",
+        codec=codec_for(hubspot_type, accelo_type, direction, value_map),
+    )
+
+
+TIERS = {"gold": "Tier 1", "silver": "Tier 2", "bronze": "Tier 3"}  # HubSpot option -> Accelo option
+REGIONS = {"emea": "EMEA", "apac": "APAC", "amer": "Americas"}
+Spelt = tuple[Any, Any]  # (HubSpot's raw value, Accelo's raw value)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def cleared(draw: st.DrawFn, accelo_blank: Any = None) -> Spelt:
+    return draw(st.sampled_from(["", None])), draw(st.sampled_from([None, "", accelo_blank]))
+
+
+@st.composite
+def spelt_number(draw: st.DrawFn) -> Spelt:
+    if draw(st.booleans()):
+        return cleared(draw)
+    value = draw(st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False, allow_infinity=False))
+    trimmed = value.normalize() if value != 0 else Decimal(0)
+    # HubSpot keeps the trailing zeros it was given ("12.5000"); Accelo's decimal and currency fields drop them
+    # or pad to cents ("12.5", "12.50"), and an integer may arrive with a thousands separator.
+    accelo = draw(st.sampled_from([format(trimmed, "f"), format(value, "f") + "0", f"{value:,f}"]))
+    return format(value, "f"), accelo
+
+
+@st.composite
+def spelt_date(draw: st.DrawFn) -> Spelt:
+    if draw(st.booleans()):
+        return cleared(draw)
+    day = draw(st.dates(min_value=date(1971, 1, 1), max_value=date(2200, 12, 31)))
+    seconds = int((datetime(day.year, day.month, day.day, tzinfo=UTC) - EPOCH).total_seconds())
+    hubspot = draw(st.sampled_from([day.isoformat(), str(seconds * 1000)]))  # ISO date or midnight-UTC millis
+    accelo = draw(st.sampled_from([str(seconds), seconds]))  # unix seconds, string-typed or not
+    return hubspot, accelo
+
+
+@st.composite
+def spelt_datetime(draw: st.DrawFn) -> Spelt:
+    if draw(st.booleans()):
+        return cleared(draw)
+    moment = draw(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)))
+    millis = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    since = millis - EPOCH
+    hubspot = draw(
+        st.sampled_from(
+            [
+                millis.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                str(since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000),
+            ]
+        )
+    )
+    return hubspot, str(since.days * 86_400 + since.seconds)  # Accelo keeps whole seconds
+
+
+@st.composite
+def spelt_bool_as_text(draw: st.DrawFn) -> Spelt:
+    """HubSpot's checkbox into an Accelo text field (Accelo has no yes/no profile type): one-way."""
+    if draw(st.booleans()):
+        return cleared(draw)
+    value = draw(st.booleans())
+    return draw(st.sampled_from(["true", "True"] if value else ["false", "False"])), "true" if value else "false"
+
+
+@st.composite
+def spelt_enumeration(draw: st.DrawFn) -> Spelt:
+    if draw(st.booleans()):
+        return cleared(draw)
+    option = draw(st.sampled_from(sorted(TIERS)))
+    return option, TIERS[option]
+
+
+@st.composite
+def spelt_multi(draw: st.DrawFn, value_map: dict[str, str]) -> Spelt:
+    if draw(st.booleans()):
+        return cleared(draw, [])
+    chosen = draw(st.lists(st.sampled_from(sorted(value_map)), min_size=1, unique=True))
+    hubspot = ";".join(draw(st.permutations(chosen + draw(st.lists(st.sampled_from(chosen), max_size=2)))))
+    accelo_options = draw(st.permutations([value_map[option] for option in chosen]))
+    # Accelo's profile value carries both "value" ("a, b") and "values" (["a", "b"]); either may be read.
+    return hubspot, draw(st.sampled_from([list(accelo_options), ", ".join(accelo_options)]))
+
+
+@st.composite
+def spelt_category(draw: st.DrawFn) -> Spelt:
+    """An Accelo category (read-only there) into a HubSpot multi-select: one-way, values in Accelo's order."""
+    if draw(st.booleans()):
+        return cleared(draw, [])
+    chosen = draw(st.lists(st.sampled_from(["Transport", "Mining", "Retail"]), min_size=1, unique=True))
+    return ";".join(sorted(chosen)), chosen
+
+
+TYPED_FIELDS: dict[str, list[tuple[FieldRule, st.SearchStrategy[Spelt]]]] = {
+    "contact": [
+        (typed("score", "profile:11", FieldType.number), spelt_number()),
+        (typed("renewal_date", "profile:12", FieldType.date), spelt_date()),
+        (typed("last_seen", "profile:13", FieldType.datetime), spelt_datetime()),
+        (
+            typed("newsletter", "profile:14", FieldType.bool, FieldType.string, direction="to_accelo"),
+            spelt_bool_as_text(),
+        ),
+        (typed("tier", "profile:15", FieldType.enumeration, value_map=TIERS), spelt_enumeration()),
+        (typed("regions", "profile:16", FieldType.multi_select, value_map=REGIONS), spelt_multi(REGIONS)),
+    ],
+    "company": [
+        (typed("annualrevenue", "profile:21", FieldType.number), spelt_number()),
+        (typed("founded", "profile:22", FieldType.date), spelt_date()),
+        (
+            typed("contract_start", "profile:23", FieldType.date, FieldType.datetime, direction="to_accelo"),
+            spelt_date(),
+        ),
+        (typed("notes_last_updated", "profile:24", FieldType.datetime), spelt_datetime()),
+        (
+            typed("is_partner", "profile:25", FieldType.bool, FieldType.string, direction="to_accelo"),
+            spelt_bool_as_text(),
+        ),
+        (typed("tier", "profile:26", FieldType.enumeration, value_map=TIERS), spelt_enumeration()),
+        (typed("regions", "profile:27", FieldType.multi_select, value_map=REGIONS), spelt_multi(REGIONS)),
+        (typed("industry", "segmentation:5", FieldType.multi_select, direction="to_hubspot"), spelt_category()),
+    ],
+}
+COMPANY_STATUS = StatusMaps(
+    h2a={"lead": "Prospect", "customer": "Active"}, a2h={"Prospect": "lead", "Active": "customer"}
+)
+
+
+@st.composite
+def typed_pair(draw: st.DrawFn, object_type: str) -> tuple[SyncConfig, HubSpotRecord, AcceloRecord, dict[str, Any]]:
+    fields = TYPED_FIELDS[object_type]
+    spelt = [draw(strategy, label=mapping.key) for mapping, strategy in fields]
+    status = draw(st.sampled_from(["lead", "customer"]))
+    h = HubSpotRecord(
+        id="101",
+        properties={"name": "Acme", "lifecyclestage": status}
+        | {mapping.hubspot_property: hubspot for (mapping, _), (hubspot, _) in zip(fields, spelt, strict=True)},
+        updated_at=draw(st.sampled_from([EARLIER, NOW])),
+    )
+    a = AcceloRecord(
+        id="55",
+        fields={"name": "Acme"}
+        | {mapping.accelo_field: accelo for (mapping, _), (_, accelo) in zip(fields, spelt, strict=True)},
+        status={"lead": "Prospect", "customer": "Active"}[status],
+        updated_at=draw(st.sampled_from([EARLIER, NOW])),
+    )
+    rules = (typed("name", "name", FieldType.string), *(mapping for mapping, _ in fields))
+    cfg = config(
+        object_type=object_type,
+        fields=rules,
+        status_maps=CONTACT_STATUS if object_type == "contact" else COMPANY_STATUS,
+    )
+    snapshot: dict[str, Any] = {"status": {"hubspot": status, "accelo": a.status}}
+    for mapping in rules:
+        # The base both sides agreed on; or none yet (a new link); or an older value both have since moved from.
+        base = draw(st.sampled_from(["agreed", "missing", "stale"]), label=f"base of {mapping.key}")
+        if base == "agreed":
+            snapshot[mapping.key] = mapping.codec.from_hubspot(h.properties.get(mapping.hubspot_property))
+        elif base == "stale":
+            snapshot[mapping.key] = "an older value"
+    return cfg, h, a, snapshot
+
+
+@pytest.mark.parametrize("object_type", ["contact", "company"])
+def test_an_unchanged_pair_of_typed_fields_writes_nothing(object_type: str) -> None:
+    @given(typed_pair(object_type))
+    def unchanged(pair: tuple[SyncConfig, HubSpotRecord, AcceloRecord, dict[str, Any]]) -> None:
+        cfg, h, a, snapshot = pair
+        for trigger in (from_hubspot(), from_accelo()):
+            plan = reconcile(cfg, link(snapshot), h, a, trigger)
+            assert not plan.writes, (plan.hubspot, plan.accelo)
+            assert plan.link is not None
+            assert plan.link.state == "in_sync", plan.link.reason
+            assert {entry.action for entry in plan.ledger} <= {"unchanged", "echo_ignored"}
+
+    unchanged()
