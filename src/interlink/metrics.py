@@ -8,13 +8,16 @@ are read from it at scrape time, so any web replica reports the truth.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections import Counter as Tally
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from interlink.db import Database
 from interlink.kit.time import utc_now
@@ -31,7 +34,10 @@ EVENTS_DUPLICATE = Counter(
     "interlink_events_duplicate_total", "Webhook events dropped as redeliveries", ["source"], registry=registry
 )
 EVENTS_PROCESSED = Counter(
-    "interlink_events_processed_total", "Inbox events finished, by outcome", ["source", "outcome"], registry=registry
+    "interlink_events_processed_total",
+    "Inbox events processed, by outcome: done, ignored, failed (gave up), retried (sent back with a backoff)",
+    ["source", "outcome"],
+    registry=registry,
 )
 VENDOR_CALLS = Counter(
     "interlink_vendor_calls_total", "Calls to vendor APIs", ["vendor", "route", "status"], registry=registry
@@ -39,11 +45,46 @@ VENDOR_CALLS = Counter(
 RATE_LIMITED = Counter("interlink_vendor_rate_limited_total", "429 answers from vendors", ["vendor"], registry=registry)
 SYNC_LATENCY = Histogram(
     "interlink_sync_latency_seconds",
-    "From a webhook's arrival to the write in the other system",
+    "From an event's arrival in the inbox (a webhook, or a change a poll found) to the write in the other system",
     ["source"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900),
     registry=registry,
 )
+
+
+_AFTER_COMMIT = "interlink.metrics.after_commit"
+
+
+def after_commit(session: Session, record: Callable[[], None]) -> None:
+    """Call ``record`` once ``session``'s transaction commits; a rollback drops it. For counting what happened
+    (an event finished) rather than what was attempted in a transaction that may still roll back."""
+    pending: list[Callable[[], None]] | None = session.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = session.info[_AFTER_COMMIT] = []
+        event.listen(session, "after_commit", _run_after_commit)
+        event.listen(session, "after_soft_rollback", _drop_after_rollback)
+    pending.append(record)
+
+
+def _run_after_commit(session: Session) -> None:
+    for record in session.info.pop(_AFTER_COMMIT, []):
+        record()
+    session.info[_AFTER_COMMIT] = []
+
+
+def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info[_AFTER_COMMIT] = []
+
+
+def count_processed(session: Session, source: str, outcomes: Tally[str]) -> None:
+    """Count finished inbox events by outcome once the transaction that finishes them commits."""
+
+    def record() -> None:
+        for outcome, count in outcomes.items():
+            EVENTS_PROCESSED.labels(source=source, outcome=outcome).inc(count)
+
+    after_commit(session, record)
 
 
 def observe_vendor_call(*, vendor: str, route: str, status: int | None, seconds: float) -> None:

@@ -18,17 +18,14 @@ class InboundEventRepository(Repository[InboundEvent]):
     model = InboundEvent
 
     def insert_new(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert events, skipping any whose dedupe key is already stored; returns the new ids."""
+        """Insert events, skipping any whose dedupe key is already stored or whose pending key is already
+        waiting; returns the new ids."""
         if not rows:
             return []
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(InboundEvent)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["workspace_id", "source", "dedupe_key"])
-            .returning(InboundEvent.id)
-        )
+        # No conflict target: both unique keys (dedupe_key, and pending_key while pending) arbitrate.
+        statement = insert(InboundEvent).values(rows).on_conflict_do_nothing().returning(InboundEvent.id)
         return list(self.session.execute(statement).scalars())
 
     def pending_records(
@@ -71,6 +68,7 @@ class InboundEventRepository(Repository[InboundEvent]):
         )
         claim = update(InboundEvent).values(
             status="processing",
+            pending_key=None,  # from now on a new hint about this record may be a change the re-read misses
             claim_token=claim_token,
             claimed_by=claimed_by,
             lease_expires_at=lease_expires_at,

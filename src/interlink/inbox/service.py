@@ -15,7 +15,7 @@ import random
 import socket
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +28,7 @@ from interlink.inbox import handlers
 from interlink.inbox.repository import InboundEventRepository, WorkspaceEventRepository
 from interlink.inbox.schemas import InboxActivity, MinuteActivity
 from interlink.kit.time import ensure_utc, utc_now
+from interlink.metrics import count_processed
 from interlink.models import InboundEvent
 from interlink.worker.enqueue import enqueue_job
 
@@ -54,6 +55,13 @@ class NewEvent:
     # Events that carry identity (merges) or intent (deletions) are never coalesced.
     coalescible: bool = False
 
+    @property
+    def pending_key(self) -> str | None:
+        """For a hint: the record it is about, unique among pending events (the database enforces it)."""
+        if self.coalescible and self.object_type and self.object_id:
+            return f"{self.object_type}:{self.object_id}"
+        return None
+
 
 @dataclass(frozen=True)
 class AcceptResult:
@@ -64,18 +72,21 @@ class AcceptResult:
 
 def accept_events(session: Session, workspace_id: uuid.UUID, source: str, events: Sequence[NewEvent]) -> AcceptResult:
     """Store events (a redelivered dedupe key is dropped; a coalescible hint about a record that already has
-    an event waiting is dropped too) and schedule a drain once this commits."""
+    an event waiting is dropped too) and schedule a drain once this commits.
+
+    The look-up of waiting records spares the insert most duplicates; the unique ``pending_key`` is what
+    makes it exact when two deliveries about one record race (the second insert finds the first's key)."""
     now = utc_now()
     unique: dict[str, NewEvent] = {}
     seen_records: set[tuple[str, str]] = set()
     hinted = [
         (event.object_type, event.object_id)
         for event in events
-        if event.coalescible and event.object_type and event.object_id
+        if event.pending_key and event.object_type and event.object_id
     ]
     waiting = InboundEventRepository(session).pending_records(workspace_id, source, hinted) if hinted else set()
     for event in events:
-        if event.coalescible and event.object_type and event.object_id:
+        if event.pending_key and event.object_type and event.object_id:
             record = (event.object_type, event.object_id)
             if record in waiting or record in seen_records:
                 continue
@@ -87,6 +98,7 @@ def accept_events(session: Session, workspace_id: uuid.UUID, source: str, events
             "source": source,
             "kind": event.kind,
             "dedupe_key": event.dedupe_key,
+            "pending_key": event.pending_key,
             "object_type": event.object_type,
             "object_id": event.object_id,
             "payload": event.payload,
@@ -210,14 +222,15 @@ def _view(row: InboundEvent) -> ClaimedEvent:
 # -- finishing ---------------------------------------------------------------------------------------------
 
 
-def finish_events(session: Session, batch: ClaimedBatch, outcomes: dict[int, Outcome]) -> None:
+def finish_events(session: Session, batch: ClaimedBatch, outcomes: dict[int, Outcome]) -> dict[int, datetime]:
     """Record outcomes in the caller's transaction, so they commit together with the handler's own writes.
+    Returns when each event sent back for a retry is due again.
 
     Raises LeaseLost if the sweeper reclaimed any of these events in the meantime: the caller's transaction
     must then roll back, and the events are processed again from scratch.
     """
     if not outcomes:
-        return
+        return {}
     repository = InboundEventRepository(session)
     held = repository.still_claimed(list(outcomes), batch.claim_token)
     if held != set(outcomes):
@@ -228,14 +241,20 @@ def finish_events(session: Session, batch: ClaimedBatch, outcomes: dict[int, Out
     for event_id, outcome in outcomes.items():
         status, next_at = _resolve(outcome, attempts.get(event_id, 1), now, batch.retry)
         grouped[(status, outcome.error, next_at)].append(event_id)
+    retry_at: dict[int, datetime] = {}
+    tally: Counter[str] = Counter()
     for (status, error, next_at), ids in grouped.items():
         values: dict[str, Any] = {"status": status, "last_error": error}
         if status in {"done", "ignored", "failed"}:
             values["processed_at"] = now
         if next_at is not None:
             values["next_attempt_at"] = next_at
+            retry_at.update(dict.fromkeys(ids, next_at))
         repository.set_outcome(ids, **values)
+        tally["retried" if status == "pending" else status] += len(ids)
     batch.finished.update(outcomes)
+    count_processed(session, batch.source, tally)
+    return retry_at
 
 
 def _resolve(outcome: Outcome, attempts: int, now: datetime, policy: RetryPolicy) -> tuple[str, datetime | None]:
@@ -378,6 +397,7 @@ def sweep(db: Database) -> SweepResult:
                     processed_at=now,
                     last_error=f"worker lost while processing, {event.attempts} time(s)",
                 )
+                count_processed(session, event.source, Counter(failed=1))
                 result.failed += 1
             else:
                 repository.set_outcome([event.id], status="pending", next_attempt_at=now)

@@ -14,7 +14,10 @@ from interlink.kit.time import utc_now
 class InboundEvent(Model):
     """The inbox: every accepted webhook, stored raw before it is acknowledged.
 
-    ``dedupe_key`` makes a redelivery a no-op. An event is claimed by a worker with a lease (``claim_token``,
+    ``dedupe_key`` makes a redelivery a no-op. ``pending_key`` (the record, on events that only hint that it
+    changed) is unique among pending events, so a hint about a record that already has one waiting is dropped
+    without a race; a worker's claim clears it (the re-read comes after the claim, so the next hint may be a
+    change that re-read missed, and is stored). An event is claimed by a worker with a lease (``claim_token``,
     ``lease_expires_at``); a sweeper returns expired leases to ``pending``, so a killed worker loses nothing.
     """
 
@@ -30,6 +33,15 @@ class InboundEvent(Model):
         ),
         Index("ix_inbound_events_status", "status", "lease_expires_at"),
         Index("ix_inbound_events_record", "workspace_id", "source", "object_type", "object_id"),
+        Index(
+            "uq_inbound_events_pending_key",
+            "workspace_id",
+            "source",
+            "pending_key",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
@@ -37,6 +49,7 @@ class InboundEvent(Model):
     source: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(80))
     dedupe_key: Mapped[str] = mapped_column(String(200))
+    pending_key: Mapped[str | None] = mapped_column(String(100))
     object_type: Mapped[str | None] = mapped_column(String(20))
     object_id: Mapped[str | None] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]]

@@ -151,7 +151,10 @@ def accept_accelo(
             return IntakeResult(accepted=0, duplicates=0, ignored=1)
         new = NewEvent(
             kind=event.event_id,
-            # Accelo's deliveries carry no id or time: a redelivery is a coalescible hint like any other.
+            # Accelo's deliveries carry no id or time, so a redelivery cannot be told from a new edit of the
+            # record: each stored delivery gets a key of its own, and the hint's pending key (the record) drops
+            # this one while an event about the record is still waiting (its worker re-reads anyway). Once
+            # that one is claimed, a delivery is stored again: it may be an edit the re-read will miss.
             dedupe_key=f"{event.event_id}:{event.object_id}:{uuid.uuid4().hex}",
             payload={"id": str(event.object_id), "resource_url": event.resource_url},
             object_type=event.object_type,
