@@ -10,6 +10,10 @@ So a dry run remembers what it predicted, in the job's index (``planned`` rows: 
 placeholder when the twin would be created, and the placeholder's match keys), and for every unlinked record
 whose decision depends on an earlier prediction (a candidate the run would have linked already, a company
 the run would have synced) decides again with the same pure ``reconcile``, given what the real run will see.
+
+A record the real run links to an existing twin then gets its first reconcile through the new link (the job's
+follow-up). ``after_match`` predicts it with the same ``reconcile``, on the link as the real run makes it (no
+snapshot yet) and the twin as it is now.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from interlink.jobs.repository import PLANNED, MatchIndex
 from interlink.sync.links import LinkRepo
 from interlink.sync.matching import KeyKind
 from interlink.sync.outcomes import RecordOutcome, categorise
-from interlink.sync.plan import AcceloRecord, Candidate, HubSpotRecord, Side, SyncConfig
+from interlink.sync.plan import GONE, AcceloRecord, Candidate, HubSpotRecord, LinkState, Side, SyncConfig, _Gone
 from interlink.sync.reconcile import Trigger, reconcile
 
 PLACEHOLDER = "planned:"
@@ -45,6 +49,7 @@ class Predicted:
     outcomes: list[RecordOutcome]
     rows: list[Row] = field(default_factory=list)  # to remember, with the batch's bookkeeping
     corrected: int = 0
+    twins: dict[str, str] = field(default_factory=dict)  # source id -> the existing twin it would be linked to
 
 
 def predict(
@@ -109,6 +114,10 @@ def predict(
             result.outcomes[position[outcome.record_id]] = final
             result.corrected += 1
         result.rows += _remember(final, record, object_type, truth)
+        if final.outcome == "linked":
+            free = [candidate.id for candidate in truth if candidate.linked_to is None]
+            if len(free) == 1:
+                result.twins[record.id] = free[0]
     return result
 
 
@@ -148,3 +157,28 @@ def _remember(
         if len(free) == 1:
             return [(PLANNED, planned_digest(record.id), free[0], record.id)]
     return []
+
+
+def after_match(
+    config: SyncConfig,
+    source: Side,
+    pairs: Sequence[tuple[HubSpotRecord | AcceloRecord, str, HubSpotRecord | AcceloRecord | _Gone]],
+    now: datetime,
+) -> list[RecordOutcome]:
+    """The first reconcile of each ``(source record, its twin's id, the twin as read now)`` the run links, as
+    the job's follow-up will make it: through a fresh link with no snapshot, where the side the job reads from
+    wins."""
+    outcomes = []
+    for record, twin_id, twin in pairs:
+        if isinstance(record, HubSpotRecord):
+            hubspot: HubSpotRecord | _Gone = record
+            accelo: AcceloRecord | _Gone = twin if isinstance(twin, AcceloRecord) else GONE
+            ids = (record.id, twin_id)
+        else:
+            hubspot, accelo = (twin if isinstance(twin, HubSpotRecord) else GONE), record
+            ids = (twin_id, record.id)
+        link = LinkState(id=None, hubspot_id=ids[0], accelo_id=ids[1], state="in_sync", snapshot={}, field_states={})
+        plan = reconcile(config, link, hubspot, accelo, Trigger(origin=source, now=now))
+        outcome, reason = categorise(plan, [], [])
+        outcomes.append(RecordOutcome(source, config.object_type, record.id, outcome, reason))
+    return outcomes

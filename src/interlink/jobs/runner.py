@@ -24,7 +24,8 @@ search instead of the index: the orphans are found and linked, not created again
 yields on time. The job's calls go through the bulk views of the clients (``share`` of each rate window).
 
 **Dry runs** plan every batch exactly as a real run (``RunContext(dry_run=True)``), write nothing to either
-system, and correct for their own earlier predictions (``predictions``).
+system, correct for their own earlier predictions, and predict the follow-up of the records a batch links to
+an existing twin from the twins as they are (``predictions``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -45,7 +46,7 @@ from interlink.connectors.errors import AuthenticationFailed, ConnectorError, Pe
 from interlink.db import Database
 from interlink.inbox.service import RetryLater
 from interlink.jobs.index import IndexMatcher, key_rows, keys_of
-from interlink.jobs.predictions import predict
+from interlink.jobs.predictions import after_match, predict
 from interlink.jobs.repository import ACTIVE, JobLeases, MatchIndex
 from interlink.kit.time import ensure_utc, utc_now
 from interlink.mappings.fields import ObjectType
@@ -60,7 +61,7 @@ from interlink.sync.engine import Engine, Gateway, RunContext, _Reading
 from interlink.sync.handler import BulkGateway, bulk_gateway_for
 from interlink.sync.links import LinkRepo
 from interlink.sync.outcomes import RecordOutcome
-from interlink.sync.plan import AcceloRecord, HubSpotRecord, HubSpotWrite, Side, SyncConfig
+from interlink.sync.plan import GONE, AcceloRecord, HubSpotRecord, HubSpotWrite, Side, SyncConfig, _Gone
 from interlink.sync.ports import RecordPage, WriteResult
 from interlink.sync.reconcile import rule_decision
 from interlink.sync.touches import Touch
@@ -615,16 +616,7 @@ class _Runner:
         pending: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
 
         def persist(session: Session, outcomes: list[RecordOutcome]) -> None:
-            counts = copy.deepcopy(self.counts)
-            samples = copy.deepcopy(self.samples)
-            after = counts.setdefault(object_type, {}).setdefault("after_match", {})
-            for outcome in outcomes:
-                after[outcome.outcome] = after.get(outcome.outcome, 0) + 1
-                if outcome.outcome in {"failed", "needs_review"}:
-                    reason = f"linked, then: {outcome.reason}" if outcome.reason else "linked, then needs a person"
-                    _sample(
-                        samples, object_type, outcome.outcome, outcome, self.last_batch.get(outcome.record_id), reason
-                    )
+            counts, samples = _tally_after_match(self.counts, self.samples, object_type, outcomes, self.last_batch)
             state = copy.deepcopy(self.checkpoint)
             state["follow_up"] = None
             if self._save(session, state, counts, samples):
@@ -648,6 +640,7 @@ class _Runner:
     ) -> list[RecordOutcome]:
         object_type = config.object_type
         outcomes: list[RecordOutcome] = []
+        after: list[RecordOutcome] = []
         rows: list[tuple[str, str, str, str | None]] = []
         if passing:
             matcher = IndexMatcher(self.db, self.job_id, object_type, self.target)
@@ -674,11 +667,32 @@ class _Runner:
                 now=utc_now(),
             )
             outcomes, rows = predicted.outcomes, predicted.rows
+            after = self._predict_after_match(config, passing, outcomes, predicted.twins)
         counts, samples = self._tally(config, batch, passing, outcomes)
+        if after:  # the real run's follow-up of this batch, before the next batch
+            counts, samples = _tally_after_match(counts, samples, object_type, after, {r.id: r for r in passing})
         state = copy.deepcopy(checkpoint)
         self._note_rate(state, counts)
         self._commit_alone(state, counts, samples, lambda s: MatchIndex(s, self.job_id, object_type).add(rows))
         return outcomes
+
+    def _predict_after_match(
+        self, config: SyncConfig, passing: list[Record], outcomes: Sequence[RecordOutcome], twins: dict[str, str]
+    ) -> list[RecordOutcome]:
+        """What the real run's follow-up will do with the records this batch links to an existing twin: the
+        twins are read now (as the follow-up reads them), nothing is written."""
+        linked = [o.record_id for o in outcomes if o.outcome == "linked" and o.record_id in twins]
+        if not linked:
+            return []
+        reading = _Reading.of(config)
+        wanted = sorted({twins[record_id] for record_id in linked})
+        if self.target == "accelo":
+            found: Mapping[str, Record | _Gone] = self.bulk.accelo.read(config.object_type, wanted, reading.fields)
+        else:
+            found = self.bulk.hubspot.read(config.object_type, wanted, reading.properties)
+        records = {record.id: record for record in passing}
+        pairs = [(records[i], twins[i], found.get(twins[i], GONE)) for i in linked]
+        return after_match(config, self.source, pairs, utc_now())
 
     # -- counting ------------------------------------------------------------------------------------------
 
@@ -714,6 +728,24 @@ class _Runner:
         else:
             rate.append([now, scanned])
         checkpoint["rate"] = rate[-RATE_SAMPLES:]
+
+
+def _tally_after_match(
+    counts: dict[str, Any],
+    samples: dict[str, Any],
+    object_type: str,
+    outcomes: Sequence[RecordOutcome],
+    records: Mapping[str, Record],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Counts and samples with the first reconcile of newly linked records added (``after_match``)."""
+    counts, samples = copy.deepcopy(counts), copy.deepcopy(samples)
+    after = counts.setdefault(object_type, {}).setdefault("after_match", {})
+    for outcome in outcomes:
+        after[outcome.outcome] = after.get(outcome.outcome, 0) + 1
+        if outcome.outcome in {"failed", "needs_review"}:
+            reason = f"linked, then: {outcome.reason}" if outcome.reason else "linked, then needs a person"
+            _sample(samples, object_type, outcome.outcome, outcome, records.get(outcome.record_id), reason)
+    return counts, samples
 
 
 def _sample(
