@@ -203,12 +203,19 @@ class _Heartbeat:
 
 
 class _RememberingHubSpot:
-    """The HubSpot adapter, remembering each contact's primary company the engine asked for (a dry run's
-    predictions for contacts waiting on a company need them)."""
+    """The HubSpot adapter, remembering each contact's primary company the engine asked for in the batch being
+    planned (a dry run's predictions for contacts waiting on a company need them). Only dry runs remember, and
+    only up to ``limit`` contacts (``forget`` starts each batch afresh), so memory stays flat however long a
+    slice runs."""
 
-    def __init__(self, adapter: HubSpotAdapter) -> None:
+    def __init__(self, adapter: HubSpotAdapter, *, remember: bool, limit: int = 2 * MAX_BATCH) -> None:
         self.adapter = adapter
+        self.remember = remember
+        self.limit = limit
         self.companies: dict[str, str | None] = {}
+
+    def forget(self) -> None:
+        self.companies.clear()
 
     def read(self, object_type: str, ids: Sequence[str], properties: Sequence[str]) -> Any:
         return self.adapter.read(object_type, ids, properties)
@@ -218,7 +225,12 @@ class _RememberingHubSpot:
 
     def primary_companies(self, contact_ids: Sequence[str]) -> Any:
         found = self.adapter.primary_companies(contact_ids)
-        self.companies.update(found)
+        if self.remember:
+            for contact, company in found.items():
+                self.companies.pop(contact, None)
+                self.companies[contact] = company
+            for oldest in list(self.companies)[: max(0, len(self.companies) - self.limit)]:
+                del self.companies[oldest]
         return found
 
     def apply(self, object_type: str, writes: Sequence[HubSpotWrite]) -> list[WriteResult]:
@@ -252,7 +264,7 @@ class _Runner:
         self.counts: dict[str, Any] = copy.deepcopy(job.counts or {})
         self.samples: dict[str, Any] = copy.deepcopy(job.samples or {})
         self.bulk = bulk
-        self.hubspot = _RememberingHubSpot(bulk.hubspot)
+        self.hubspot = _RememberingHubSpot(bulk.hubspot, remember=job.dry_run)
         self.engine = Engine(db, Gateway(hubspot=self.hubspot, accelo=bulk.accelo, schema=bulk.schema))
         self.heartbeat = heartbeat
         self.observe = observe
@@ -500,6 +512,7 @@ class _Runner:
         checkpoint["failures"] = 0
         passing = [record for record in batch if self._passes_filter(config, record)]
         started = time.monotonic()
+        self.hubspot.forget()  # what the last batch's contacts were asked for is no longer needed
         if self.dry_run:
             outcomes = self._plan_batch(config, batch, passing, checkpoint)
         else:
@@ -645,7 +658,6 @@ class _Runner:
         if passing:
             matcher = IndexMatcher(self.db, self.job_id, object_type, self.target)
             matcher.prefetch(passing)
-            self.hubspot.companies.clear()
             context = RunContext(
                 preloaded={(self.source, record.id): record for record in passing},
                 matcher=matcher,
