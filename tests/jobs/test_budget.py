@@ -1,19 +1,32 @@
 """A job shares each vendor's rate limit with live syncing: it spends only its share of every window, so a
-live call never waits behind it, and it never draws a 429. (How near the fastest its share allows a job runs
+live call never waits behind it, and it never draws a 429; a 429 the vendors answer anyway is waited out,
+never counted as a failure. (How near the fastest its share allows a job runs
 is a figure ``bench/jobs_pull.py`` prints, not a timed test.)"""
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 from interlink.connections.registry import connectors_for
 from interlink.jobs.runner import run_slice
+from interlink.simulators.accelo.simulator import Fault as AcceloFault
 from interlink.sync.handler import gateway_for
 from tests.fixtures.world import World
-from tests.jobs.support import accelo_emails, create_everything, job_view, run_to_end, seed_hubspot, start_job
+from tests.jobs.support import (
+    accelo_company_names,
+    accelo_emails,
+    create_everything,
+    job_view,
+    run_to_end,
+    seed_hubspot,
+    start_job,
+)
 
 
 def limit_accelo(world: World, *, limit: int, window_seconds: int) -> None:
@@ -84,3 +97,75 @@ def test_a_rate_bound_job_keeps_to_its_share_of_every_window(world: World, job_s
     assert stats["rejected"] == 0
     assert stats["max_in_any_window"] <= limit * share + others, stats
     assert elapsed >= fastest_allowed(creates, limit=limit * share, window_seconds=window)  # it never went faster
+
+
+HUBSPOT_429 = json.dumps(
+    {
+        "status": "error",
+        "message": "You have reached your ten_secondly_rolling limit.",
+        "errorType": "RATE_LIMIT",
+        "correlationId": "c0ffee00-0000-4000-8000-000000000429",
+        "policyName": "TEN_SECONDLY_ROLLING",
+        "groupName": "publicapi:private-app-api-calls-ten-secondly",
+    }
+)
+# HubSpot names no Retry-After on a 429; its rate-limit headers say how long the rolling window is.
+HUBSPOT_429_HEADERS = {
+    "X-HubSpot-RateLimit-Interval-Milliseconds": "500",
+    "X-HubSpot-RateLimit-Max": "100",
+    "X-HubSpot-RateLimit-Remaining": "0",
+}
+ACCELO_429 = json.dumps(
+    {
+        "meta": {
+            "status": "too_many_requests",
+            "message": "Rate limit exceeded for simulator.api.accelo.com",
+            "more_info": "api.accelo.com/docs/#rate-limiting",
+        },
+        "response": {},
+    }
+)
+
+
+@pytest.mark.parametrize("kind", ["pull", "push"])
+def test_429s_from_both_vendors_during_a_job_are_waited_out_and_never_fail_a_record(world: World, kind: str) -> None:
+    """The vendors answer 429 to the job's reads and to its creates; the job waits each one out (as long as
+    the answer says) and carries on: nothing failed, nothing retried as a whole, every record exactly once."""
+    create_everything(world, direction=kind)
+    # Accelo's 429 says when its window resets; a one-second window keeps that wait short.
+    world.accelo.rate_limit.configure(window_seconds=1)
+    hubspot_routes: tuple[tuple[str, str], ...]
+    if kind == "pull":
+        seed_hubspot(world.hubspot, companies=3, contacts_per_company=4)
+        hubspot_routes = (
+            ("GET", "/crm/v3/objects/{object_type}"),
+            ("POST", "/crm/v4/associations/{from_type}/{to_type}/batch/read"),
+        )
+        accelo_routes = (("POST", r"^/api/v0/contacts$"),)
+    else:
+        world.accelo.generate(companies=3, contacts_per_company=4)
+        hubspot_routes = (("POST", "/crm/v3/objects/{object_type}/batch/create"),)
+        accelo_routes = (("GET", r"^/api/v0/companies$"),)
+    for method, route in hubspot_routes:
+        world.hubspot.inject_fault(route, method=method, status=429, body=HUBSPOT_429, headers=HUBSPOT_429_HEADERS)
+    for method, pattern in accelo_routes:
+        world.accelo.add_fault(
+            AcceloFault(pattern, status=429, body=ACCELO_429, content_type="application/json", method=method)
+        )
+
+    job_id = start_job(world, kind=kind, object_type="both")
+    slices = run_to_end(world.db, job_id)  # a slice that failed and had to wait would stop it ("retrying")
+
+    assert world.hubspot.calls.count(status=429) == len(hubspot_routes)  # the vendors did answer 429
+    assert world.accelo.calls.count(status=429) == len(accelo_routes)
+    view = job_view(world, job_id)
+    assert (view["status"], view["error"], slices[-1].status) == ("completed", None, "completed")
+    totals = view["totals"]
+    assert (totals["scanned"], totals["created"], totals["failed"]) == (15, 15, 0)
+    if kind == "pull":
+        assert accelo_emails(world.accelo) == {
+            f"person{c}-{p}@company{c}.example": 1 for c in range(3) for p in range(4)
+        }
+        assert sum(accelo_company_names(world.accelo).values()) == 3
+    else:
+        assert (world.hubspot.count("companies"), world.hubspot.count("contacts")) == (3, 12)

@@ -7,8 +7,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from sqlalchemy import select
+
 from interlink.jobs.runner import run_slice
 from interlink.jobs.service import describe
+from interlink.models import LedgerEntry
 from tests.fixtures.factories import create_tenant
 from tests.fixtures.world import World
 from tests.jobs.support import (
@@ -61,6 +64,37 @@ def test_a_pull_creates_one_accelo_record_per_eligible_hubspot_record_and_a_seco
     assert (again["created"], again["matched_existing"], again["unchanged"]) == (0, 0, 2100)
     assert accelo_creates(world) == 0
     assert accelo_emails(world.accelo) == Counter(dict.fromkeys(eligible, 1))
+
+
+def test_a_second_pull_updates_the_linked_records_whose_hubspot_side_changed(world: World) -> None:
+    create_everything(world)
+    seeded = seed_hubspot(world.hubspot, companies=2, contacts_per_company=5)
+    first = start_job(world, kind="pull", object_type="both")
+    run_to_end(world.db, first)
+    assert job_view(world, first)["totals"]["created"] == 12
+    twins = {link.hubspot_id: link.accelo_id for t in ("company", "contact") for link in open_links(world.db, t)}
+
+    renamed = {contact: f"Renamed{n}" for n, contact in enumerate(seeded.contacts[:4])}
+    for contact, firstname in renamed.items():
+        world.hubspot.update_as_user("contacts", contact, {"firstname": firstname})
+    world.hubspot.update_as_user("companies", seeded.companies[1], {"name": "Company One, renamed"})
+    second = start_job(world, kind="pull", object_type="both")
+    run_to_end(world.db, second)
+
+    view = job_view(world, second)
+    assert view["status"] == "completed"
+    totals = view["totals"]
+    assert (totals["updated"], totals["unchanged"], totals["created"], totals["failed"]) == (5, 7, 0, 0)
+    assert view["by_object_type"]["contacts"]["updated"] == 4
+    for contact, firstname in renamed.items():  # the new values are in Accelo
+        assert (world.accelo.record("contact", int(twins[contact])) or {})["firstname"] == firstname
+    assert (world.accelo.record("company", int(twins[seeded.companies[1]])) or {})["name"] == "Company One, renamed"
+    with world.db.transaction() as session:
+        entries = session.scalars(select(LedgerEntry).where(LedgerEntry.job_id == second)).all()
+    written = {(e.hubspot_id, e.field, e.new_value) for e in entries if e.action == "updated"}
+    assert written == {(contact, "firstname|firstname", name) for contact, name in renamed.items()} | {
+        (seeded.companies[1], "name|name", "Company One, renamed")
+    }  # each change, on the job's ledger
 
 
 def test_progress_rate_and_eta_while_a_job_runs_and_the_history(
