@@ -1,7 +1,7 @@
 """A job shares each vendor's rate limit with live syncing: it spends only its share of every window, so a
 live call never waits behind it, and it never draws a 429; a 429 the vendors answer anyway is waited out,
-never counted as a failure. (How near the fastest its share allows a job runs
-is a figure ``bench/jobs_pull.py`` prints, not a timed test.)"""
+never counted as a failure. (How near the fastest its share allows a job runs is a figure ``bench/jobs_pull.py``
+prints, not a timed test.)"""
 
 from __future__ import annotations
 
