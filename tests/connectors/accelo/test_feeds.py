@@ -175,3 +175,41 @@ def test_cursors_survive_storage() -> None:
     assert FeedCursor.from_json(FeedCursor.from_beginning().to_json()) == FeedCursor()
     with pytest.raises(ValueError, match="feed cursor"):
         FeedCursor.from_json('{"since": "yesterday"}')
+
+
+def test_contact_profile_values_are_polled_on_their_own_feed(accelo: Harness) -> None:
+    sim = accelo.sim
+    sim.clock.freeze()
+    seeded = sim.seed(
+        {
+            "companies": [
+                {
+                    "name": "Planet Express",
+                    "contacts": [
+                        {"firstname": "Philip", "surname": "Fry", "email": "fry@planet.example"},
+                        {"firstname": "Turanga", "surname": "Leela", "email": "leela@planet.example"},
+                    ],
+                }
+            ]
+        }
+    )
+    (company,), (fry, leela) = seeded["companies"], seeded["contacts"]
+    nickname = sim.add_profile_field("contact", "Nickname")
+    skills = sim.add_profile_field("contact", "Skills", "multi_select", options=["Piloting", "Delivery", "Karate"])
+    hours = sim.add_profile_field("company", "Hours")
+    sim.user_set_profile_value("contact", fry, nickname, "Fry")
+    sim.user_set_profile_value("company", company, hours, "9-5")  # a company's value: not on the contact feed
+    feed = accelo.client.feeds.profile_values("contact")
+
+    first, cursor = drain(feed, None)
+    assert [(v.link_type, v.link_id, v.field_id, v.value) for v in first] == [("contact", fry, nickname, "Fry")]  # type: ignore[attr-defined]
+
+    sim.clock.advance(3)
+    sim.user_set_profile_value("contact", leela, skills, ["Karate", "Piloting"])  # Accelo sends no webhook for this
+    sim.user_set_profile_value("contact", fry, nickname, "Philip J.")
+    changed, cursor = drain(feed, cursor)
+    found = sorted((v.link_id, v.field_id, v.typed_value()) for v in changed)  # type: ignore[attr-defined]
+    assert found == sorted([(leela, skills, ["Karate", "Piloting"]), (fry, nickname, "Philip J.")])
+
+    again, _ = drain(feed, cursor)
+    assert again == []

@@ -247,3 +247,15 @@ class TestAffiliatedContacts:
         assert [a.id for a in accelo.client.affiliations.of_company(second)][-1] == extra.id
         accelo.client.affiliations.delete(extra.id)
         assert accelo.client.find_missing("affiliation", [extra.id]) == {extra.id}
+
+
+@pytest.mark.parametrize("size", [0, 101, 1000])
+def test_a_page_size_accelo_does_not_allow_is_refused_before_any_call(local: Harness, size: int) -> None:
+    message = f"_limit must be between 1 and 100, got {size}"
+    with pytest.raises(ValueError, match=message):
+        local.client.companies.iterate(page_size=size)
+    with pytest.raises(ValueError, match=message):
+        local.client.companies.page(limit=size)
+    with pytest.raises(ValueError, match=message):
+        local.client.profiles.iterate_values("contact", page_size=size)
+    assert local.api_calls() == 0
