@@ -63,6 +63,23 @@ def test_bad_configuration_exits_with_one_line_and_no_traceback(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("serve", "--prot", "8000"), "No such option: --prot"),
+        (("serve", "--port", "eighty"), "'--port'"),
+        (("sreve",), "No such command 'sreve'"),
+    ],
+)
+def test_a_mistyped_command_is_a_usage_error_not_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_unmigrated_database_is_explained(tmp_path: Path) -> None:
     result = run_cli("workspaces", "list", cwd=tmp_path)
     assert result.returncode == 1

@@ -286,18 +286,28 @@ jobs_cli.register(app)  # pull, push and jobs: bulk jobs
 # -- entry point -------------------------------------------------------------------------------------------
 
 
+# Newer Typer releases vendor click and raise their own copies of its exceptions; older ones raise click's.
+EXIT_ERRORS = (click.exceptions.Exit, typer.Exit)
+USAGE_ERRORS = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+ABORT_ERRORS = (click.exceptions.Abort, typer.Abort)
+
+
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="interlink", standalone_mode=False)
         if isinstance(code, int) and code:  # typer returns exit codes (Ctrl-C: 130) instead of raising them
             sys.exit(code)
-    except click.exceptions.Exit as exc:
+    except EXIT_ERRORS as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except USAGE_ERRORS as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()  # a usage error: the usage line, then "Error: ..."
+        else:
+            _die(str(exc), exc.exit_code)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except ABORT_ERRORS:
         err.print("aborted")
         sys.exit(130)
     except ConfigurationError as exc:
