@@ -31,6 +31,7 @@ from interlink.simulators.accelo import (
     WEB_CLIENT_ID,
     WEB_CLIENT_SECRET,
     WEB_REDIRECT_URIS,
+    AcceloSimulator,
     create_app,
 )
 from tests.support.servers import serve_over_loopback
@@ -54,9 +55,10 @@ BEARER = {"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}"}
 class Deployment:
     """``https://{deployment}.api.accelo.com``, as a plain HTTP client sees it."""
 
-    def __init__(self, http: httpx.Client, received: list[tuple[dict[str, str], bytes]]) -> None:
+    def __init__(self, http: httpx.Client, received: list[tuple[dict[str, str], bytes]], sim: AcceloSimulator) -> None:
         self.http = http
         self.received = received
+        self.sim = sim  # only to set up what Accelo's API cannot (categories are made in its web app)
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**BEARER, **kwargs.pop("headers", {})}
@@ -85,10 +87,10 @@ def accelo(request: pytest.FixtureRequest) -> Iterator[Deployment]:
         try:
             if request.param == "in-process":
                 with in_process_client(app, "https://planet-express.api.accelo.com") as http:
-                    yield Deployment(http, received)
+                    yield Deployment(http, received, app.simulator)
             else:
                 with serve_over_loopback(app) as url, httpx.Client(base_url=url, timeout=10) as http:
-                    yield Deployment(http, received)
+                    yield Deployment(http, received, app.simulator)
         finally:
             app.close()
 
@@ -260,6 +262,22 @@ def test_delete_contact_only_deactivates(accelo: Deployment) -> None:
     assert accelo.ok("GET", f"/contacts/{contact['id']}", params={"_fields": "standing"})["standing"] == "inactive"
 
 
+def test_a_taken_username_is_a_duplicate(accelo: Deployment) -> None:
+    # _status_codes.md: duplicate | 400 | a create or update would duplicate a unique name, title or username
+    company = accelo.ok("POST", "/companies", data={"name": "Planet Express"})
+    person = {"firstname": "Philip", "surname": "Fry", "company_id": company["id"], "username": "fry"}
+    first = accelo.ok("POST", "/contacts", data=person)
+    again = accelo.api("POST", "/contacts", data={**person, "firstname": "Yancy"})
+    assert again.status_code == 400
+    assert again.json()["response"] is None
+    assert again.json()["meta"]["status"] == "duplicate"
+    other = accelo.ok("POST", "/contacts", data={**person, "username": "leela"})
+    renamed = accelo.api("PUT", f"/contacts/{other['id']}", data={"username": "fry"})
+    assert (renamed.status_code, renamed.json()["meta"]["status"]) == (400, "duplicate")
+    assert accelo.ok("GET", f"/contacts/{first['id']}", params={"_fields": "username"})["username"] == "fry"
+    assert accelo.ok("GET", f"/contacts/{other['id']}", params={"_fields": "username"})["username"] == "leela"
+
+
 # -- _statuses.md, _progressions.md ---------------------------------------------------------------------------
 
 
@@ -313,6 +331,39 @@ def test_profile_values_set_and_updated_with_value(accelo: Deployment) -> None:
     assert (updated["id"], updated["value"]) == (created["id"], "09-18")
 
 
+def test_a_multi_select_value_comes_back_as_value_and_values(accelo: Deployment) -> None:
+    # _profiles.md: multi_select comes back as "value":"one, two" together with "values":["one","two"]
+    for name, kind, options in (("Markets", "multi_select", ["one", "two", "three"]), ("Hours", "text", [])):
+        accelo.http.post(
+            "/_sim/profile-fields",
+            json={"object_type": "company", "field_name": name, "field_type": kind, "options": options},
+        )
+    company = accelo.ok("POST", "/companies", data={"name": "Planet Express"})
+    fields = {f["field_name"]: f for f in accelo.ok("GET", "/companies/profiles/fields", params={"_fields": "_ALL"})}
+    assert fields["Markets"]["options"] == ["one", "two", "three"]
+    markets = accelo.ok(
+        "POST", f"/companies/{company['id']}/profiles/fields/{fields['Markets']['id']}", data={"value": "one, two"}
+    )
+    assert (markets["field_type"], markets["value"], markets["values"]) == ("multi_select", "one, two", ["one", "two"])
+    accelo.ok("POST", f"/companies/{company['id']}/profiles/fields/{fields['Hours']['id']}", data={"value": "9-5"})
+
+    values = {
+        v["field_name"]: v
+        for v in accelo.ok("GET", f"/companies/{company['id']}/profiles/values", params={"_fields": "_ALL"})
+    }
+    # {id, field_type, field_name, value_type, value, values (multi_select only), date_modified, modified_by,
+    #  field_id, link_type, link_id}
+    documented = {"id", "field_type", "field_name", "value_type", "value", "date_modified", "modified_by",
+                  "field_id", "link_type", "link_id"}  # fmt: skip
+    assert documented | {"values"} <= set(values["Markets"])
+    assert documented <= set(values["Hours"])
+    assert "values" not in values["Hours"]  # multi_select only
+    assert (values["Markets"]["value"], values["Markets"]["values"]) == ("one, two", ["one", "two"])
+    assert (values["Markets"]["link_type"], values["Markets"]["link_id"]) == ("company", company["id"])
+    assert values["Markets"]["field_id"] == fields["Markets"]["id"]
+    assert values["Markets"]["date_modified"].isdigit()
+
+
 # -- _segmentations.md --------------------------------------------------------------------------------------
 
 
@@ -320,6 +371,114 @@ def test_a_companys_segmentations(accelo: Deployment) -> None:
     company = accelo.ok("POST", "/companies", data={"name": "Planet Express"})
     assert accelo.ok("GET", f"/companies/{company['id']}/segmentations") == []
     assert accelo.ok("GET", "/segmentations/count") == {"count": "0"}
+
+
+def test_segmentation_definitions_and_a_records_values(accelo: Deployment) -> None:
+    industry = accelo.sim.add_segmentation("Industry", "company")
+    accelo.sim.add_segmentation("Region", "company", exclusive=True)
+    interests = accelo.sim.add_segmentation("Interests", "contact")
+    # {id, title, link_type (company|affiliation|contact), standing (active|inactive), required, exclusive, leaf}
+    definitions = accelo.ok("GET", "/segmentations", params={"_fields": "_ALL"})
+    assert all(set(d) >= {"id", "title", "link_type", "standing", "required", "exclusive", "leaf"} for d in definitions)
+    assert [(d["title"], d["link_type"], d["exclusive"]) for d in definitions] == [
+        ("Industry", "company", "no"),
+        ("Region", "company", "yes"),
+        ("Interests", "contact", "no"),
+    ]
+    assert {d["standing"] for d in definitions} <= {"active", "inactive"}
+    assert accelo.ok("GET", f"/segmentations/{industry}", params={"_fields": "title"})["title"] == "Industry"
+    assert accelo.ok("GET", "/segmentations/count") == {"count": "3"}
+
+    company = accelo.ok("POST", "/companies", data={"name": "Planet Express"})
+    accelo.sim.set_segmentation_values("company", int(company["id"]), industry, ["Transport", "Delivery"])
+    # [{"id":"1","title":"Industry","value":"Transport","values":["Transport"]}], value comma-joined
+    assert accelo.ok("GET", f"/companies/{company['id']}/segmentations") == [
+        {"id": str(industry), "title": "Industry", "value": "Transport, Delivery", "values": ["Transport", "Delivery"]}
+    ]
+    contact = accelo.ok("POST", "/contacts", data={"firstname": "A", "surname": "B", "company_id": company["id"]})
+    accelo.sim.set_segmentation_values("contact", int(contact["id"]), interests, ["Space"])
+    assert accelo.ok("GET", f"/contacts/{contact['id']}/segmentations") == [
+        {"id": str(interests), "title": "Interests", "value": "Space", "values": ["Space"]}
+    ]
+
+
+# -- _addresses.md ------------------------------------------------------------------------------------------
+
+
+def test_the_address_object_and_its_endpoints(accelo: Deployment) -> None:
+    company = accelo.ok("POST", "/companies", data={"name": "Planet Express"})
+    contact = accelo.ok("POST", "/contacts", data={"firstname": "A", "surname": "B", "company_id": company["id"]})
+    # POST /addresses needs against_type and against_id
+    assert accelo.api("POST", "/addresses", data={"street1": "x"}).json()["meta"]["status"] == "invalid_request"
+    created = accelo.ok(
+        "POST",
+        "/addresses",
+        data={
+            "against_type": "company",
+            "against_id": company["id"],
+            "title": "US Headquarters",
+            "street1": "880 Harrison St.",
+            "street2": "Suite 302",
+            "city": "San Francisco",
+            "zipcode": "94107",
+            "state": "CA",
+            "country": "United States",
+            "postal": "yes",
+            "physical": "yes",
+        },
+    )
+    assert set(created) == {"id", "full"}  # the default fields
+    record = accelo.ok("GET", f"/addresses/{created['id']}", params={"_fields": "_ALL"})
+    # {"postal":"yes","short":"San Francisco, 94107, CA, United States","zipcode":"94107","title":"US Headquarters",
+    #  "full":"880 Harrison St., San Francisco, 94107, CA, United States","id":"17","city":"San Francisco",
+    #  "state":"15","country":"2","physical":"yes","street1":"880 Harrison St.","street2":"Suite 302"}
+    assert {key: record[key] for key in ("title", "street1", "street2", "city", "zipcode", "postal", "physical")} == {
+        "title": "US Headquarters",
+        "street1": "880 Harrison St.",
+        "street2": "Suite 302",
+        "city": "San Francisco",
+        "zipcode": "94107",
+        "postal": "yes",
+        "physical": "yes",
+    }
+    assert record["full"] == "880 Harrison St., San Francisco, 94107, CA, United States"
+    assert record["short"] == "San Francisco, 94107, CA, United States"
+    assert record["state"].isdigit()
+    assert record["country"].isdigit()
+    # _fields=country(),state: the country as an object, the state as its id
+    linked = accelo.ok("GET", f"/addresses/{created['id']}", params={"_fields": "country(),state"})
+    assert linked["country"] == {"id": record["country"], "title": "United States"}
+    assert linked["state"] == record["state"]
+
+    # PUT /addresses/{id}: country_id=Australia state=NSW street1=221 Crown St city=Wollongong postcode=2500
+    moved = accelo.ok(
+        "PUT",
+        f"/addresses/{created['id']}",
+        data={
+            "country_id": "Australia",
+            "state": "NSW",
+            "street1": "221 Crown St",
+            "street2": "",
+            "city": "Wollongong",
+            "postcode": "2500",
+        },
+        params={"_fields": "full,short,zipcode"},
+    )
+    assert (moved["full"], moved["short"], moved["zipcode"]) == (
+        "221 Crown St, Wollongong, 2500, NSW, Australia",
+        "Wollongong, 2500, NSW, Australia",
+        "2500",
+    )
+
+    # POST /{object}/{id}/addresses: the same without against_type and against_id
+    home = accelo.ok("POST", f"/contacts/{contact['id']}/addresses", data={"street1": "1 Main St", "city": "Sydney"})
+    assert [a["id"] for a in accelo.ok("GET", f"/companies/{company['id']}/addresses")] == [created["id"]]
+    assert [a["id"] for a in accelo.ok("GET", f"/contacts/{contact['id']}/addresses")] == [home["id"]]
+    # GET /addresses/count: {"count": …}, with the list's filters
+    assert accelo.ok("GET", "/addresses/count") == {"count": "2"}
+    assert accelo.ok("GET", "/addresses/count", params={"_filters": "against_type(contact)"}) == {"count": "1"}
+    listed = accelo.ok("GET", "/addresses", params={"_filters": f"against_id({company['id']}),against_type(company)"})
+    assert [a["id"] for a in listed] == [created["id"]]
 
 
 # -- _authentication.md -------------------------------------------------------------------------------------

@@ -225,12 +225,16 @@ class AcceloState:
                 "country",
                 "postal",
                 "physical",
+                "short",
                 "against_type",
                 "against_id",
             ),
             links={"state": "state", "country": "country"},
             aliases={"country_id": "country", "state_id": "state"},
-            computed={"full": self._address_full},
+            computed={
+                "full": lambda row: self._address_line(row, street=True),
+                "short": lambda row: self._address_line(row, street=False),
+            },
         )
         resources["country"] = Resource(
             "country",
@@ -332,15 +336,16 @@ class AcceloState:
             return None
         return _full_name(contact) if name == "fullname" else contact.get(name)
 
-    def _address_full(self, row: Row) -> str:
+    def _address_line(self, row: Row, *, street: bool) -> str:
+        """Accelo's one-line forms, as its docs show them: ``full`` "880 Harrison St., San Francisco, 94107, CA,
+        United States" (the first street line only) and ``short`` "San Francisco, 94107, CA, United States"."""
         state = self.states.get(row.get("state") or 0)
         country = self.countries.get(row.get("country") or 0)
         parts = [
-            row.get("street1"),
-            row.get("street2"),
+            row.get("street1") if street else None,
             row.get("city"),
-            state.get("abbreviation") if state else None,
             row.get("zipcode"),
+            state.get("abbreviation") if state else None,
             country.get("title") if country else None,
         ]
         return ", ".join(str(part) for part in parts if part)
