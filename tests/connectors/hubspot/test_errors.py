@@ -26,7 +26,7 @@ from interlink.connectors.hubspot.errors import (
     error_from_body,
 )
 from interlink.simulators.hubspot import HubSpotSimulator
-from tests.connectors.hubspot.support import client_for, credentials
+from tests.connectors.hubspot.support import FAST_RETRY, client_for, credentials, served
 from tests.support.servers import free_port
 
 GET_ONE = "/crm/v3/objects/{object_type}/{object_id}"
@@ -247,3 +247,50 @@ class TestAgainstTheSimulator:
             client = client_for(base_url, http)
             with pytest.raises(HubSpotTransportFailure, match="ConnectError"):
                 client.contacts.get("1")
+
+
+class DroppingConnections(httpx.BaseTransport):
+    """Between the client and the simulator: the first ``failures`` requests die as a flaky network kills them
+    (nothing reaches HubSpot), the rest pass through."""
+
+    def __init__(self, inner: httpx.Client, failures: list[Exception] | None) -> None:
+        self.inner = inner
+        self.failures = failures  # None: every request fails
+        self.attempts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
+        if self.failures is None:
+            raise httpx.ConnectError("Connection refused", request=request)
+        if self.failures:
+            raise self.failures.pop(0)
+        return self.inner.send(request)
+
+
+@pytest.mark.parametrize("transport", ["in_process", "loopback"])
+class TestTransportErrors:
+    def test_dropped_connections_are_retried_until_one_gets_through(
+        self, simulator: HubSpotSimulator, transport: str
+    ) -> None:
+        record_id = simulator.seed("contacts", [{"email": "r@example.com"}])[0]
+        with served(simulator, transport) as (base_url, inner):
+            dropping = DroppingConnections(
+                inner, [httpx.ConnectError("Connection refused"), httpx.ReadTimeout("timed out")]
+            )
+            with httpx.Client(transport=dropping) as http:
+                simulator.calls.reset()
+                assert client_for(base_url, http).contacts.get(record_id).get("email") == "r@example.com"
+        assert dropping.attempts == 3
+        assert simulator.calls.count(route=GET_ONE) == 1  # only the attempt that got through reached HubSpot
+
+    def test_a_network_that_never_answers_is_a_transport_failure_after_every_attempt(
+        self, simulator: HubSpotSimulator, transport: str
+    ) -> None:
+        with served(simulator, transport) as (base_url, inner):
+            dropping = DroppingConnections(inner, None)
+            with httpx.Client(transport=dropping) as http, pytest.raises(HubSpotTransportFailure) as failed:
+                client_for(base_url, http).contacts.get("1")
+        assert "ConnectError" in str(failed.value)
+        assert failed.value.retryable
+        assert dropping.attempts == FAST_RETRY.attempts
+        assert simulator.calls.count() == 0

@@ -191,3 +191,24 @@ def test_merge_mints_a_new_id_that_old_ids_resolve_to(hubspot: HubSpotClient) ->
     assert via_old.get("email") == "one@example.com"  # the primary's values win
     assert via_old.get("phone") == "+44 1"  # the secondary fills what the primary lacked
     assert via_old.get("hs_additional_emails") == "two@example.com"
+
+
+def test_a_batch_upsert_of_250_goes_in_three_calls(hubspot: HubSpotClient, simulator: HubSpotSimulator) -> None:
+    existing = simulator.seed("contacts", [{"email": f"old{n}@example.com"} for n in range(100)])
+    inputs = [RecordUpsert(f"old{n}@example.com", {"firstname": f"Old {n}"}) for n in range(100)]
+    inputs += [RecordUpsert(f"new{n}@example.com", {"firstname": f"New {n}"}) for n in range(150)]
+    simulator.calls.reset()
+
+    outcome = hubspot.contacts.batch_upsert(inputs, id_property="email")
+
+    # HubSpot takes at most 100 inputs a call (the simulator refuses more with a 400): 100 + 100 + 50.
+    assert simulator.calls.count(route="/crm/v3/objects/{object_type}/batch/upsert", status=200) == 3
+    assert simulator.calls.count() == 3
+    assert outcome.ok
+    assert [item.created for item in outcome.items] == [False] * 100 + [True] * 150
+    assert [item.record.id for item in outcome.items[:100] if item.record] == existing
+    assert simulator.count("contacts") == 250
+    assert simulator.find_by_email("new149@example.com") is not None
+    updated = simulator.record("contacts", existing[42], properties=["firstname"])
+    assert updated is not None
+    assert updated["properties"]["firstname"] == "Old 42"

@@ -8,6 +8,7 @@ from interlink.connectors.hubspot.client import HubSpotClient
 from interlink.connectors.hubspot.errors import HubSpotSearchTooLarge
 from interlink.connectors.hubspot.schemas import Filter, FilterGroup, Sort
 from interlink.simulators.hubspot import HubSpotSimulator
+from tests.connectors.hubspot.support import client_for, served
 
 SEARCH_ROUTE = "/crm/v3/objects/{object_type}/search"
 T0 = 1_700_000_000_000
@@ -79,3 +80,33 @@ def test_modified_since_returns_changes_oldest_first(hubspot: HubSpotClient, sim
         T0, filter_groups=[FilterGroup.of(Filter.of("dealname", "IN", values=["d2", "d3"]))]
     )
     assert [deal.id for deal in narrowed] == ids[2:4]
+
+
+def test_a_company_search_past_the_cap_walks_hs_lastmodifieddate_windows_and_keeps_its_filters(
+    simulator: HubSpotSimulator,
+) -> None:
+    """Companies carry their modification date in ``hs_lastmodifieddate`` (contacts: ``lastmodifieddate``).
+    9,990 Sydney companies at distinct times, 30 stamped in one millisecond across the 10,000th result, 200
+    after them, and 400 Perth companies interleaved that the filter must keep out of every window."""
+
+    def company(city: str, n: int, stamp: int) -> dict[str, object]:
+        return {"properties": {"name": f"{city} {n}", "city": city}, "createdAt": stamp, "updatedAt": stamp}
+
+    sydney = simulator.seed("companies", [company("Sydney", n, T0 + 2 * n) for n in range(9_990)])
+    sydney += simulator.seed("companies", [company("Sydney", 9_990 + n, T0 + 30_000) for n in range(30)])
+    sydney += simulator.seed("companies", [company("Sydney", 10_020 + n, T0 + 40_000 + n) for n in range(200)])
+    perth = simulator.seed("companies", [company("Perth", n, T0 + 50 * n + 1) for n in range(400)])
+    with served(simulator, "in_process") as (base_url, http):
+        hubspot = client_for(base_url, http)
+        simulator.calls.reset()
+
+        found = hubspot.companies.search(
+            [FilterGroup.of(Filter.of("city", "EQ", "Sydney"))], properties=["name", "hs_lastmodifieddate"]
+        )
+        ids = [record.id for record in found]
+
+    assert len(ids) == len(set(ids)) == 10_220  # every one, none twice
+    assert set(ids) == set(sydney)
+    assert not set(ids) & set(perth)
+    assert simulator.calls.count(route=SEARCH_ROUTE, status=400) == 0  # never asked for a page past the cap
+    assert 52 <= simulator.calls.count(route=SEARCH_ROUTE, status=200) < 60  # 200 a page, in two windows

@@ -9,11 +9,15 @@ import pytest
 from interlink.connectors.hubspot.webhooks import (
     AssociationChangeEvent,
     CreationEvent,
+    DeletionEvent,
     MalformedWebhook,
     MergeEvent,
     OtherEvent,
+    PrivacyDeletionEvent,
     PropertyChangeEvent,
+    RestoreEvent,
     SignatureInvalid,
+    WebhookEvent,
     decode_signed_uri,
     parse_events,
     signature_v1,
@@ -255,6 +259,51 @@ class TestParse:
         assert isinstance(other, OtherEvent)
         assert change.dedupe_key != creation.dedupe_key
         assert change.dedupe_key == parse_events(body)[0].dedupe_key
+
+    @pytest.mark.parametrize(
+        ("type_field", "subscription_type", "extra", "expected", "object_type"),
+        [
+            ("subscriptionType", "contact.deletion", {"changeFlag": "DELETED"}, DeletionEvent, "contacts"),
+            ("eventType", "company.deletion", {}, DeletionEvent, "companies"),
+            ("subscriptionType", "object.deletion", {"objectTypeId": "0-2"}, DeletionEvent, "companies"),
+            ("subscriptionType", "contact.restore", {}, RestoreEvent, "contacts"),
+            ("eventType", "deal.restore", {}, RestoreEvent, "deals"),
+            ("subscriptionType", "object.restore", {"objectTypeId": "0-1"}, RestoreEvent, "contacts"),
+            ("subscriptionType", "contact.privacyDeletion", {}, PrivacyDeletionEvent, "contacts"),
+            ("eventType", "contact.privacyDeletion", {}, PrivacyDeletionEvent, "contacts"),
+        ],
+    )
+    def test_deletions_restores_and_privacy_deletions_are_typed(
+        self,
+        type_field: str,
+        subscription_type: str,
+        extra: dict[str, object],
+        expected: type[WebhookEvent],
+        object_type: str,
+    ) -> None:
+        common = {"eventId": 7, "subscriptionId": 3, "portalId": 62515, "appId": 54321, "occurredAt": 1564113600000}
+        body = json.dumps([{**common, type_field: subscription_type, "objectId": 123, "changeSource": "CRM", **extra}])
+        (event,) = parse_events(body)
+        assert type(event) is expected
+        assert (event.object_type, event.object_id, event.subscription_type) == (object_type, "123", subscription_type)
+        assert event.action == subscription_type.split(".")[1]
+        assert event.change_flag == extra.get("changeFlag")
+
+    def test_a_privacy_deletion_and_its_deletion_are_two_events_about_one_record(self) -> None:
+        """HubSpot sends ``contact.deletion`` with ``contact.privacyDeletion``, in either order; both name the
+        record, and neither is taken for a redelivery of the other."""
+        common = {"portalId": 62515, "occurredAt": 1564113600000, "objectId": 123}
+        deletion, privacy = parse_events(
+            json.dumps(
+                [
+                    {**common, "eventId": 2, "subscriptionType": "contact.deletion"},
+                    {**common, "eventId": 1, "subscriptionType": "contact.privacyDeletion"},
+                ]
+            )
+        )
+        assert (type(deletion), type(privacy)) == (DeletionEvent, PrivacyDeletionEvent)
+        assert deletion.object_id == privacy.object_id == "123"
+        assert deletion.dedupe_key != privacy.dedupe_key
 
     @pytest.mark.parametrize(
         ("body", "reason"),

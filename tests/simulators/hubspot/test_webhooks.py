@@ -6,7 +6,13 @@ import json
 
 import httpx
 
-from interlink.connectors.hubspot.webhooks import parse_events, verify_signature
+from interlink.connectors.hubspot.webhooks import (
+    DeletionEvent,
+    PrivacyDeletionEvent,
+    RestoreEvent,
+    parse_events,
+    verify_signature,
+)
 from interlink.simulators.hubspot import DEFAULT_CLIENT_SECRET, HubSpotSimulator
 from tests.connectors.hubspot.support import WebhookSink
 
@@ -167,3 +173,26 @@ def test_subscriptions_narrow_what_is_sent(simulator: HubSpotSimulator, sink: We
     assert [(event["subscriptionType"], event["propertyName"]) for event in events] == [
         ("contact.propertyChange", "lifecyclestage")
     ]
+
+
+def test_deleting_restoring_and_forgetting_a_contact_arrive_as_typed_events(
+    api: httpx.Client, simulator: HubSpotSimulator, sink: WebhookSink
+) -> None:
+    kept, forgotten = simulator.seed("contacts", [{"email": "kept@example.com"}, {"email": "forget@example.com"}])
+    simulator.archive_as_user("contacts", kept)
+    simulator.restore_as_user("contacts", kept)
+    purge = api.post(
+        "/crm/v3/objects/contacts/gdpr-delete", json={"objectId": "forget@example.com", "idProperty": "email"}
+    )
+    assert purge.status_code == 204, purge.text
+    flush(simulator)
+
+    events = sorted((event for item in sink.received for event in parse_events(item.body)), key=lambda e: e.event_id)
+    about = [(type(event).__name__, event.object_id) for event in events]
+    assert about[:2] == [("DeletionEvent", kept), ("RestoreEvent", kept)]
+    assert sorted(about[2:]) == [("DeletionEvent", forgotten), ("PrivacyDeletionEvent", forgotten)]
+    deleted, restored = events[0], events[1]
+    assert isinstance(deleted, DeletionEvent)
+    assert deleted.change_flag == "DELETED"
+    assert isinstance(restored, RestoreEvent)
+    assert all(isinstance(event, DeletionEvent | RestoreEvent | PrivacyDeletionEvent) for event in events)
