@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 
+from fastapi import FastAPI
+from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from interlink.admin import auth
@@ -53,3 +56,27 @@ def csrf(client: TestClient, path: str = "/admin/") -> str:
     page = client.get(path)
     assert page.status_code == 200, page.text[:500]
     return hidden(page.text, "csrf_token")
+
+
+def admin_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the admin sub-app serves, the path relative to /admin. FastAPI keeps included routers
+    unflattened; their effective routes carry the full path, prefixes and all."""
+    (mount,) = [route for route in app.routes if isinstance(route, Mount) and route.path == "/admin"]
+    found: set[tuple[str, str]] = set()
+    for route in mount.routes:
+        if isinstance(route, Route):
+            found.update((method, route.path) for method in route.methods or ())
+        for context in getattr(route, "effective_route_contexts", list)():
+            if isinstance(context.original_route, Route):
+                found.update((method, context.path) for method in context.original_route.methods or ())
+    found -= {(method, path) for method, path in set(found) if method == "HEAD"}  # Starlette adds HEAD to GET
+    return sorted(found)
+
+
+PATH_VALUES = {"object_type": "contact", "direction": "pull", "system": "hubspot"}
+
+
+def concrete(path: str, **values: str) -> str:
+    """An admin route's path with its parameters filled in: known words, the given values, a fresh id otherwise."""
+    known = {**PATH_VALUES, **values}
+    return "/admin" + re.sub(r"\{(\w+)\}", lambda match: known.get(match.group(1), str(uuid.uuid4())), path)

@@ -3,49 +3,25 @@ sees another's data, passwords and session tokens never stored in clear, lock-ou
 
 from __future__ import annotations
 
-import re
-import uuid
-from typing import Any
-
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from sqlalchemy import select
-from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from interlink.admin import auth
 from interlink.admin.auth import MAX_FAILED_ATTEMPTS
 from interlink.db import Database
 from interlink.models import AdminSession, AdminUser, Link
-from tests.admin.support import PASSWORD, Admin, create_admin, csrf, hidden, sign_in
+from tests.admin.support import PASSWORD, Admin, concrete, create_admin, csrf, hidden, sign_in
+from tests.admin.support import admin_routes as support_admin_routes
 from tests.fixtures.factories import create_tenant
 
 PUBLIC = {"/sign-in"}
 
 
 def admin_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """Every (method, path) of the admin sub-app (its routers add no prefixes)."""
-    (mount,) = [route for route in app.routes if isinstance(route, Mount) and route.path == "/admin"]
-    found: list[tuple[str, str]] = []
-
-    def walk(routes: list[Any]) -> None:
-        for route in routes:
-            if isinstance(route, APIRoute):
-                if route.path not in PUBLIC:
-                    found.extend((method, route.path) for method in sorted(route.methods))
-            elif hasattr(route, "original_router"):  # an included router
-                walk(route.original_router.routes)
-            elif hasattr(route, "routes") and not isinstance(route, Mount):
-                walk(route.routes)
-
-    walk(mount.routes)
-    return sorted(set(found))
-
-
-def concrete(path: str) -> str:
-    values = {"object_type": "contact", "direction": "pull", "system": "hubspot"}
-    return "/admin" + re.sub(r"\{(\w+)\}", lambda match: values.get(match.group(1), str(uuid.uuid4())), path)
+    """Every (method, path) of the admin sub-app but the sign-in form."""
+    return [(method, path) for method, path in support_admin_routes(app) if path not in PUBLIC]
 
 
 def test_every_page_and_form_sends_a_stranger_to_sign_in(browser_client: TestClient, app: FastAPI) -> None:
