@@ -24,7 +24,13 @@ router = APIRouter(prefix="/links", tags=["links"])
 ledger_router = APIRouter(prefix="/ledger", tags=["links"])
 
 
-@router.get("", summary="Linked records, filtered by state (in_sync, needs_review, failed, paused, waiting, closed)")
+@router.get(
+    "",
+    summary="Linked records, filtered by state (in_sync, needs_review, failed, paused, waiting, closed)",
+    description="``paused``: a field of the record flipped too often and stopped syncing until a person resumes it "
+    "(the oscillation breaker); its other fields keep syncing. A record that also waits for a decision shows as "
+    "``needs_review``. ``flagged=true`` lists every record in the review queue.",
+)
 def list_links(
     workspace: WorkspaceDep,
     session: SessionDep,

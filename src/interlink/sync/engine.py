@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 from interlink.connectors.errors import AuthenticationFailed, Conflict, ConnectorError, PermissionDenied
 from interlink.db import Database
 from interlink.inbox.service import DONE, ClaimedBatch, NewEvent, Outcome, RetryLater, accept_events, finish_events
-from interlink.kit.time import utc_now
+from interlink.kit.time import ensure_utc, utc_now
 from interlink.mappings.fields import ObjectType
 from interlink.mappings.rules import fields_of
 from interlink.mappings.schema_source import SchemaSource, warm_schemas
+from interlink.metrics import SYNC_LATENCY
 from interlink.models import Link, Workspace
 from interlink.sync import ledger, locks
 from interlink.sync.config import load_config
@@ -118,7 +119,10 @@ class RunContext:
     job_id: uuid.UUID | None = None
     attempts: Callable[[Touch], int] = lambda _touch: 1
     max_attempts: int = 8
+    # when the earliest event behind a touch arrived in the inbox (None for a job): the sync latency's start
+    received_at: Callable[[Touch], datetime | None] = lambda _touch: None
     event_outcomes: dict[int, Outcome] = field(default_factory=dict)  # filled for the events' finishing
+    retry_at: dict[int, datetime] = field(default_factory=dict)  # filled by the finishing: events due again
     # Called inside the transaction that saves links and the ledger, so a caller's own bookkeeping (event
     # outcomes, a job's counts and checkpoint) commits with them or not at all.
     on_persist: Callable[[Session, list[RecordOutcome]], None] | None = None
@@ -156,15 +160,20 @@ class Engine:
     @staticmethod
     def _event_context(batch: ClaimedBatch) -> RunContext:
         attempts = {event.id: event.attempts for event in batch.events}
+        received = {event.id: ensure_utc(event.received_at) for event in batch.events}
         claimed = set(batch.event_ids)
 
         def touch_attempts(touch: Touch) -> int:
             return max((attempts.get(event_id, 1) for event_id in touch.event_ids), default=1)
 
-        context = RunContext(attempts=touch_attempts, max_attempts=batch.retry.max_attempts)
+        def touch_received(touch: Touch) -> datetime | None:
+            return min((received[event_id] for event_id in touch.event_ids if event_id in received), default=None)
+
+        context = RunContext(attempts=touch_attempts, max_attempts=batch.retry.max_attempts, received_at=touch_received)
 
         def finish(session: Session, _outcomes: list[RecordOutcome]) -> None:
-            finish_events(session, batch, {k: v for k, v in context.event_outcomes.items() if k in claimed})
+            outcomes = {k: v for k, v in context.event_outcomes.items() if k in claimed}
+            context.retry_at.update(finish_events(session, batch, outcomes))
 
         context.on_persist = finish
         return context
@@ -470,6 +479,7 @@ class Engine:
         now = self.now()
         results: list[RecordOutcome] = []
         resync: list[NewEvent] = []
+        retrying: list[tuple[Link, list[int]]] = []
         companies_linked = False
         with self.db.transaction() as session:
             repository = LinkRepo(session, workspace.id)
@@ -510,6 +520,8 @@ class Engine:
                 )
                 if failures and link is not None:
                     self._note_failure(link, failures, context.attempts(item.touch), context.max_attempts)
+                    retrying.append((link, item.touch.event_ids))
+                self._observe_latency(item, context)
                 newly_linked = item.link is None or not (item.link.hubspot_id and item.link.accelo_id)
                 if config.object_type == "company" and newly_linked and link is not None and link.state == "in_sync":
                     companies_linked = True
@@ -528,7 +540,26 @@ class Engine:
                     accept_events(session, workspace.id, system, events)
             if context.on_persist is not None:
                 context.on_persist(session, results)
+            for link, event_ids in retrying:  # when its events are due again (None: it gave up)
+                link.next_attempt_at = min(
+                    (context.retry_at[event_id] for event_id in event_ids if event_id in context.retry_at),
+                    default=None,
+                )
         return results
+
+    @staticmethod
+    def _observe_latency(item: _Item, context: RunContext) -> None:
+        """Sync latency: from the event's arrival to a write it caused in the other system."""
+        received = context.received_at(item.touch)
+        plan = item.plan
+        if received is None or plan is None:
+            return
+        wrote = (plan.hubspot is not None and item.hubspot_result is not None and item.hubspot_result.ok) or (
+            plan.accelo is not None and item.accelo_result is not None and item.accelo_result.ok
+        )
+        if wrote:
+            seconds = (utc_now() - received).total_seconds()  # the wall clock, whatever clock the engine runs on
+            SYNC_LATENCY.labels(source=item.touch.system).observe(max(0.0, seconds))
 
     def _save_link(
         self,
@@ -570,7 +601,12 @@ class Engine:
         if accelo_ok:
             snapshot.update(change.snapshot_after_accelo)
         link.snapshot = snapshot
-        link.field_states = change.field_states
+        field_states = dict(change.field_states)
+        if hubspot_ok:
+            field_states.update(change.field_states_after_hubspot)
+        if accelo_ok:
+            field_states.update(change.field_states_after_accelo)
+        link.field_states = field_states
         link.state = change.state
         link.state_reason = change.reason
         link.flagged = change.flagged

@@ -168,6 +168,10 @@ class LinkChange:
     snapshot_after_hubspot: dict[str, Any] = default(default_factory=dict)
     snapshot_after_accelo: dict[str, Any] = default(default_factory=dict)
     field_states: dict[str, Any] = default(default_factory=dict)
+    # field states that hold once a side's write succeeds: the oscillation breaker counts writes that happened,
+    # so a write that failed (and is retried) is not a flip
+    field_states_after_hubspot: dict[str, Any] = default(default_factory=dict)
+    field_states_after_accelo: dict[str, Any] = default(default_factory=dict)
 
 
 @dataclass

@@ -109,8 +109,10 @@ class _Merge:
             if held == "review":  # a person made both sides agree: the hold is over
                 self.change.field_states.pop(rule.key, None)
             return
-        if held in {"review", "paused"}:
+        if held == "review":
             self.attention.append(f"{rule.hubspot_property}: {state.get('reason', held)}")
+            return
+        if held == "paused":  # the link shows as paused (see plan) until a person resumes the field
             return
         base = self.link.snapshot.get(rule.key, _MISSING)
         if base is _MISSING:
@@ -224,10 +226,10 @@ class _Merge:
                 "overwriting each other (another integration or automation may be changing it)"
             )
             self.change.field_states[key] = {"state": "paused", "reason": reason, "flips": flips}
-            self.attention.append(reason)
             self.ledger.append(LedgerDraft("needs_review", reason=reason, field=key, details={"paused": True}))
             return False
-        self.change.field_states[key] = {**state, "flips": flips}
+        after = self.change.field_states_after_hubspot if target == "hubspot" else self.change.field_states_after_accelo
+        after[key] = {**state, "flips": flips}
         return True
 
     def _attention(self, rule: FieldRule, reason: str) -> None:
@@ -298,10 +300,17 @@ class _Merge:
         for rule in self.config.fields:
             self.field(rule)
         self.status()
-        if self.attention:
-            self.change.state = "needs_review"
+        # A field the oscillation breaker paused makes the link "paused" (and flagged: a person resumes it),
+        # unless something else waits for a person's decision, which "needs review" says first.
+        paused = [
+            str(state.get("reason") or f"{key} is paused")
+            for key, state in self.change.field_states.items()
+            if state.get("state") == "paused"
+        ]
+        if self.attention or paused:
+            self.change.state = "needs_review" if self.attention else "paused"
             self.change.flagged = True
-            self.change.reason = "; ".join(self.attention)
+            self.change.reason = "; ".join(self.attention + paused)
         plan = Plan(
             link=self.change,
             hubspot=self.hubspot_write if self.hubspot_write.properties else None,

@@ -22,6 +22,7 @@ class LinkRead(BaseModel):
     matched_by: str | None
     attempts: int
     last_error: str | None
+    next_attempt_at: datetime | None = Field(description="When a failing record is tried again (None: not queued)")
     last_synced_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -32,7 +33,9 @@ class FieldStateRead(BaseModel):
     hubspot_property: str | None
     accelo_field: str | None
     agreed_value: Any = Field(description="What both sides held at the last sync")
-    state: str = Field(description="in_sync, review (held for a person), paused (oscillating)")
+    state: str = Field(
+        description="in_sync, review (held for a person), paused (flipped too often; the link shows as paused)"
+    )
     reason: str | None = None
     hubspot_value: Any = None
     accelo_value: Any = None

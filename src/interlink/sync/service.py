@@ -223,6 +223,8 @@ def resolve_field(
         # Paused by the oscillation breaker (or its mapping is gone): no values were held; sync it again.
         states.pop(key, None)
         link.field_states = states
+        if link.state == "paused" and not any(s.get("state") == "paused" for s in states.values()):
+            link.state, link.flagged, link.state_reason = "in_sync", False, None  # the resync re-checks the rest
         _record(session, link, LedgerDraft("resumed", field=key, reason=f"{actor} resumed syncing {key}"))
         session.flush()
         return link, _queue_resync(session, link, ["hubspot", "accelo"])
