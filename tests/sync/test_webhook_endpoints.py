@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -285,6 +286,26 @@ def test_an_accelo_redelivery_is_dropped_while_the_same_record_waits_and_stored_
     # The first one was processed: the same delivery now may be a new edit, so it is stored again.
     again = post_accelo(world, body, headers)
     assert again.json() == {"accepted": 1, "duplicates": 0, "ignored": 0}
+
+
+def test_a_hint_about_a_record_whose_event_waits_out_a_back_off_is_stored_and_due_now(world: World) -> None:
+    """An event back in the queue after a failed attempt may never have read the change a new hint is about, and
+    it is not due for a while: the new hint is its own event, due at once."""
+    body, headers = accelo_delivery(41)
+    assert post_accelo(world, body, headers).json()["accepted"] == 1
+    later = utc_now() + timedelta(minutes=10)
+    with world.db.transaction() as session:
+        (event,) = session.scalars(select(InboundEvent).where(InboundEvent.object_id == "41")).all()
+        event.pending_key = None  # claimed once (a claim clears the key), then put back to wait out its back-off
+        event.attempts = 1
+        event.next_attempt_at = later
+
+    again = post_accelo(world, body, headers).json()
+
+    assert (again["accepted"], again["duplicates"]) == (1, 0)
+    fresh = [e for e in stored(world) if e.object_id == "41" and e.attempts == 0]
+    assert len(fresh) == 1
+    assert fresh[0].next_attempt_at < later
 
 
 def test_a_hint_about_a_record_already_waiting_is_dropped_by_the_database_even_when_the_look_up_missed_it(

@@ -31,7 +31,10 @@ class InboundEventRepository(Repository[InboundEvent]):
     def pending_records(
         self, workspace_id: uuid.UUID, source: str, records: Sequence[tuple[str, str]]
     ) -> set[tuple[str, str]]:
-        """Which of these (object_type, object_id) already have an event waiting to be processed."""
+        """Which of these (object_type, object_id) already have a hint waiting that no worker has claimed yet.
+
+        An event back in the queue after a failed attempt does not count: it waits out a back-off, and a new
+        hint about its record is due now (it may be a change that the failing attempt never read)."""
         found: set[tuple[str, str]] = set()
         for start in range(0, len(records), 500):
             chunk = records[start : start + 500]
@@ -39,6 +42,7 @@ class InboundEventRepository(Repository[InboundEvent]):
                 InboundEvent.workspace_id == workspace_id,
                 InboundEvent.source == source,
                 InboundEvent.status == "pending",
+                InboundEvent.pending_key.is_not(None),
                 tuple_(InboundEvent.object_type, InboundEvent.object_id).in_(chunk),
             )
             found.update(
