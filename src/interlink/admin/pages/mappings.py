@@ -29,6 +29,11 @@ router = APIRouter()
 guarded = APIRouter(dependencies=[Depends(web.csrf_protect)])
 
 DIRECTIONS = {"both": "Both ways", "to_accelo": "HubSpot → Accelo only", "to_hubspot": "Accelo → HubSpot only"}
+DIRECTIONS_IN_A_SENTENCE = {
+    "both": "both ways",
+    "to_accelo": "HubSpot → Accelo only",
+    "to_hubspot": "Accelo → HubSpot only",
+}
 POLICIES = {
     "latest": "Latest change wins",
     "hubspot_wins": "HubSpot wins",
@@ -199,7 +204,8 @@ def add_mapping(
     web.flash(
         session,
         principal,
-        f"Mapped HubSpot {body.hubspot_property} to Accelo {body.accelo_field} ({DIRECTIONS[body.direction].lower()}).",
+        f"Mapped HubSpot {body.hubspot_property} to Accelo {body.accelo_field} "
+        f"({DIRECTIONS_IN_A_SENTENCE[body.direction]}).",
     )
     return web.redirect(request, f"/mappings/{object_type.value}")
 
