@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 
+from interlink.models import Link
 from interlink.simulators.accelo.simulator import DEFAULT_WEBHOOK_SECRET
 from interlink.simulators.hubspot.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from tests.admin.browser import Site
@@ -331,3 +332,49 @@ def test_a_dry_run_pull_shows_its_progress_to_the_end_and_writes_nothing(site: S
     expect(outcome.get_by_role("button", name="Run it for real")).to_be_visible()
     site.screenshot("job-dry-run")
     assert accelo_records() == accelo_before  # a dry run writes nothing
+
+
+def _tab_to(page: Page, target: Locator, limit: int = 60) -> None:
+    """Press Tab until ``target`` has the focus, as a keyboard user moves through the page."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # focus shows
+            return
+    raise AssertionError(f"{target} was not reached with {limit} presses of Tab")
+
+
+def test_sign_in_and_clear_the_review_queue_with_the_keyboard_alone(bare_site: Site) -> None:
+    site, page = bare_site, bare_site.page
+    with site.world.db.transaction() as session:
+        waiting = Link(
+            workspace_id=site.world.workspace_id,
+            object_type="contact",
+            hubspot_id="501",
+            state="needs_review",
+            state_reason="2 Accelo contacts match HubSpot contact 501 by email: 1, 2; link one by hand",
+            flagged=True,
+            snapshot={},
+            field_states={},
+        )
+        session.add(waiting)
+    page.goto(site.url("/admin/"))
+    expect(page.locator("#workspace")).to_be_focused()  # type at once
+    page.keyboard.type(site.admin.workspace.slug)
+    page.keyboard.press("Tab")
+    expect(page.locator("#email")).to_be_focused()
+    page.keyboard.type(site.admin.email)
+    page.keyboard.press("Tab")
+    expect(page.locator("#password")).to_be_focused()
+    page.keyboard.type(site.admin.password)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(site.url("/admin/"))
+
+    _tab_to(page, page.locator("nav.side a", has_text="Review queue"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(site.url("/admin/review"))
+    expect(page.locator(".queue-item")).to_contain_text("link one by hand")
+    _tab_to(page, page.locator(".queue-item button", has_text="Ignore"))
+    page.keyboard.press("Enter")  # and Enter again on the browser's "are you sure?" (accepted by the fixture)
+    expect(page.locator(".flash.success")).to_contain_text("Taken out of the review queue")
+    expect(page.locator(".empty")).to_contain_text("Nothing to review")
