@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -15,6 +16,7 @@ from interlink.connectors.errors import (
     MalformedResponse,
     RateLimited,
     ServerError,
+    TransportFailure,
 )
 from interlink.connectors.http import RetryPolicy, VendorHttp, json_body
 from interlink.connectors.ratelimit import BudgetExceeded, Limit, RateBudget
@@ -141,6 +143,42 @@ class TestVendorHttp:
         with pytest.raises(ServerError):
             http.send("GET", "/x", route="/x")
         assert len(seen) == 3
+
+    def test_a_post_is_sent_again_only_when_the_vendor_cannot_have_acted_on_it(self) -> None:
+        """A 5xx or a timeout may come after the vendor made the record; a 429 or a refused connection not."""
+        attempts: list[str] = []
+        script: list[Exception | int] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            attempts.append(request.method)
+            step = script.pop(0) if script else 200
+            if isinstance(step, Exception):
+                raise step
+            return httpx.Response(step, json={}, headers={"retry-after": "0.01"} if step == 429 else {})
+
+        http = VendorHttp(
+            httpx.Client(transport=httpx.MockTransport(handler), base_url="http://vendor.test"),
+            vendor="test",
+            budget=budget(amount=100, per=10),
+            classify=classify,
+            retry=RetryPolicy(base_seconds=0.01),
+        )
+
+        def sent(method: str, *steps: Exception | int, idempotent: bool | None = None) -> int:
+            attempts.clear()
+            script[:] = steps
+            with contextlib.suppress(ServerError, TransportFailure):
+                http.send(method, "/things", route="/things", idempotent=idempotent)
+            return len(attempts)
+
+        assert sent("POST", 503) == 1
+        assert sent("POST", httpx.ReadTimeout("no answer")) == 1
+        assert sent("POST", httpx.RemoteProtocolError("reset mid-answer")) == 1
+        assert sent("POST", 429, 200) == 2
+        assert sent("POST", httpx.ConnectError("refused"), httpx.ConnectTimeout("no route"), 200) == 3
+        assert sent("POST", 503, httpx.ReadTimeout("no answer"), 200, idempotent=True) == 3  # a search, a read
+        assert sent("PATCH", 503, 200) == 2
+        assert sent("PUT", httpx.ReadTimeout("no answer"), 200) == 2
 
     def test_html_instead_of_json_is_a_malformed_response(self) -> None:
         response = httpx.Response(

@@ -84,9 +84,14 @@ class ServerError(ConnectorError):
 
 
 class TransportFailure(ConnectorError):
-    """No usable answer: connection refused or reset, timeout."""
+    """No usable answer: connection refused or reset, timeout. ``request_sent`` is False only when the
+    request certainly never reached the vendor (the connection was never made)."""
 
     retryable = True
+
+    def __init__(self, message: str, *, request_sent: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.request_sent = request_sent
 
 
 class MalformedResponse(ConnectorError):

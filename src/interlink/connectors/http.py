@@ -3,6 +3,13 @@
 Retries use ``tenacity``: rate limits wait as long as the vendor says (and pause the shared budget, so every
 process waits), server errors and transport failures back off exponentially with jitter. Every call,
 retried or not, is reported to the observer (metrics, simulator-free call counting).
+
+A request that may have done its work before its answer was lost (a 5xx, a timeout or a reset after it was
+sent) is sent again only when sending it twice is harmless: every method but POST, and the POSTs a caller
+marks ``idempotent`` (searches, batch reads and updates). A create is not: a second one would be a duplicate
+record. It is retried only when the vendor certainly did not act on it (a 429, or no connection at all);
+otherwise the error goes up, and whoever retries the record later matches before creating, so finds the
+first one if it was made.
 """
 
 from __future__ import annotations
@@ -69,12 +76,17 @@ class VendorHttp:
         route: str,
         limits: Sequence[str] | None = None,
         share: float = 1.0,
+        idempotent: bool | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send with retries; return a successful response or raise the classified ``ConnectorError``."""
+        """Send with retries; return a successful response or raise the classified ``ConnectorError``.
+
+        ``idempotent`` says whether a request that may already have been carried out can be sent again;
+        by default, every method but POST."""
+        resend = idempotent if idempotent is not None else method.upper() != "POST"
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
-            retry=retry_if_exception(lambda exc: isinstance(exc, ConnectorError) and exc.retryable),
+            retry=retry_if_exception(lambda exc: _worth_retrying(exc, resend)),
             wait=self._wait,
             reraise=True,
         )
@@ -96,7 +108,9 @@ class VendorHttp:
             response = self.client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
             self.observer(vendor=self.vendor, route=route, status=None, seconds=time.perf_counter() - started)
-            raise TransportFailure(f"{type(exc).__name__} calling {route}: {exc}") from exc
+            raise TransportFailure(
+                f"{type(exc).__name__} calling {route}: {exc}", request_sent=not isinstance(exc, _NEVER_SENT)
+            ) from exc
         self.observer(
             vendor=self.vendor,
             route=route,
@@ -119,6 +133,18 @@ class VendorHttp:
             return 0.0 if exc.retry_after else min(self.retry.max_rate_limit_wait, 1.0 * state.attempt_number)
         backoff = wait_random_exponential(multiplier=self.retry.base_seconds, max=self.retry.max_seconds)
         return float(backoff(state))
+
+
+# Failures before a connection existed: the vendor never saw the request.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _worth_retrying(exc: BaseException, resend: bool) -> bool:
+    if not isinstance(exc, ConnectorError) or not exc.retryable:
+        return False
+    if resend or isinstance(exc, RateLimited):
+        return True
+    return isinstance(exc, TransportFailure) and not exc.request_sent
 
 
 def json_body(response: httpx.Response, vendor_error: type[ConnectorError] = MalformedResponse) -> Any:

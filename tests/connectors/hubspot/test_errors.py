@@ -25,11 +25,16 @@ from interlink.connectors.hubspot.errors import (
     classify,
     error_from_body,
 )
+from interlink.connectors.hubspot.objects import RecordCreate, RecordUpdate
 from interlink.simulators.hubspot import HubSpotSimulator
 from tests.connectors.hubspot.support import FAST_RETRY, client_for, credentials, served
 from tests.support.servers import free_port
 
 GET_ONE = "/crm/v3/objects/{object_type}/{object_id}"
+BATCH_CREATE = "/crm/v3/objects/{object_type}/batch/create"
+BATCH_UPDATE = "/crm/v3/objects/{object_type}/batch/update"
+BATCH_READ = "/crm/v3/objects/{object_type}/batch/read"
+SEARCH = "/crm/v3/objects/{object_type}/search"
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>"
 
 
@@ -157,6 +162,51 @@ class TestAgainstTheSimulator:
             hubspot.contacts.get("1001")
         assert failed.value.status_code == 503
         assert simulator.calls.count(route=GET_ONE) == 4  # the retry policy's attempts
+
+    def test_a_create_whose_answer_was_lost_is_not_sent_again(
+        self, hubspot: HubSpotClient, simulator: HubSpotSimulator
+    ) -> None:
+        """HubSpot made the company and a gateway lost the answer: sending it again would make a second one."""
+        simulator.inject_fault("/crm/v3/objects/{object_type}", method="POST", status=502, after_processing=True)
+        with pytest.raises(HubSpotServerError):
+            hubspot.companies.create({"name": "Acme", "domain": "acme.example"})
+        assert simulator.calls.count(method="POST", route="/crm/v3/objects/{object_type}") == 1
+        assert [c.get("name") for c in hubspot.companies.iterate(properties=["name"])] == ["Acme"]
+
+        simulator.inject_fault(BATCH_CREATE, status=504, after_processing=True)
+        with pytest.raises(HubSpotServerError):
+            hubspot.companies.batch_create([RecordCreate({"name": "Beta"}), RecordCreate({"name": "Gamma"})])
+        assert simulator.calls.count(route=BATCH_CREATE) == 1
+        assert sorted(c.get("name") or "" for c in hubspot.companies.iterate(properties=["name"])) == [
+            "Acme",
+            "Beta",
+            "Gamma",
+        ]
+
+    def test_reads_and_updates_whose_answer_was_lost_are_sent_again(
+        self, hubspot: HubSpotClient, simulator: HubSpotSimulator
+    ) -> None:
+        (company,) = simulator.seed("companies", [{"name": "Acme"}])
+        simulator.inject_fault(BATCH_UPDATE, status=502, after_processing=True)
+        simulator.inject_fault(BATCH_READ, status=502, after_processing=True)
+        simulator.inject_fault(SEARCH, status=502, after_processing=True)
+        simulator.calls.reset()
+
+        hubspot.companies.batch_update([RecordUpdate(company, {"name": "Acme Ltd"})])
+        assert hubspot.companies.batch_read([company], properties=["name"]).records[company].get("name") == "Acme Ltd"
+        assert [c.id for c in hubspot.companies.search()] == [company]
+        assert [simulator.calls.count(route=route) for route in (BATCH_UPDATE, BATCH_READ, SEARCH)] == [2, 2, 2]
+
+    def test_a_create_refused_with_429_is_sent_again(self, hubspot: HubSpotClient, simulator: HubSpotSimulator) -> None:
+        simulator.inject_fault(
+            "/crm/v3/objects/{object_type}",
+            method="POST",
+            status=429,
+            body=json.dumps({"status": "error", "message": "slow down", "policyName": "TEN_SECONDLY_ROLLING"}),
+            headers={"Retry-After": "0"},
+        )
+        assert hubspot.companies.create({"name": "Acme"}).get("name") == "Acme"
+        assert len(list(hubspot.companies.iterate())) == 1
 
     @pytest.mark.parametrize(
         ("body", "content_type", "expected"),

@@ -109,7 +109,7 @@ class AcceloApi:
         except TransportFailure as exc:
             if isinstance(exc, AcceloTransportFailure):
                 raise
-            raise AcceloTransportFailure(exc.message) from exc
+            raise AcceloTransportFailure(exc.message, request_sent=exc.request_sent) from exc
 
     def _send_with(self, token: str, method: str, url: str, route: str, kwargs: dict[str, Any]) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}

@@ -77,7 +77,7 @@ class AssociationsApi:
         for start in range(0, len(wanted), BATCH_READ_LIMIT):
             chunk = wanted[start : start + BATCH_READ_LIMIT]
             body = self.transport.json_object(
-                "POST", path, route=path, json={"inputs": [{"id": item} for item in chunk]}
+                "POST", path, route=path, json={"inputs": [{"id": item} for item in chunk]}, idempotent=True
             )
             for result in results_of(body, what="an association batch read"):
                 origin = result.get("from") if isinstance(result, dict) else None
@@ -116,7 +116,7 @@ class AssociationsApi:
         for start in range(0, len(pairs), BATCH_WRITE_LIMIT):
             chunk = pairs[start : start + BATCH_WRITE_LIMIT]
             inputs = [{"from": {"id": pair.from_id}, "to": {"id": pair.to_id}} for pair in chunk]
-            self.transport.send("POST", path, route=path, json={"inputs": inputs})
+            self.transport.send("POST", path, route=path, json={"inputs": inputs}, idempotent=True)
 
     def remove(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
         """Remove every association type between the two records."""
@@ -133,7 +133,7 @@ class AssociationsApi:
         for start in range(0, len(pairs), BATCH_WRITE_LIMIT):
             chunk = pairs[start : start + BATCH_WRITE_LIMIT]
             inputs = [{"from": {"id": pair.from_id}, "to": [{"id": pair.to_id}]} for pair in chunk]
-            self.transport.send("POST", path, route=path, json={"inputs": inputs})
+            self.transport.send("POST", path, route=path, json={"inputs": inputs}, idempotent=True)
 
     def labels(self, from_type: str, to_type: str) -> list[AssociationLabel]:
         from_type, to_type = object_type_name(from_type), object_type_name(to_type)

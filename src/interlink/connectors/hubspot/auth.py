@@ -294,7 +294,8 @@ class OAuthApp:
 
     def _token_call(self, form: dict[str, str]) -> TokenResponse:
         form = {**form, "client_id": self.client_id, "client_secret": self._client_secret}
-        response = self._send("POST", "/oauth/v1/token", route="/oauth/v1/token", data=form)
+        # Asking again is harmless: a refresh token stays valid, and a spent authorization code is refused.
+        response = self._send("POST", "/oauth/v1/token", route="/oauth/v1/token", data=form, idempotent=True)
         return parse_model(TokenResponse, json_body(response, HubSpotMalformedResponse), what="token response")
 
     def _send(self, method: str, path: str, *, route: str, **kwargs: Any) -> httpx.Response:
@@ -303,7 +304,7 @@ class OAuthApp:
         except HubSpotError:
             raise
         except TransportFailure as exc:
-            raise HubSpotTransportFailure(exc.message) from exc
+            raise HubSpotTransportFailure(exc.message, request_sent=exc.request_sent) from exc
 
 
 class OAuthTokens:

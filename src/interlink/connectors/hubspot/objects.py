@@ -344,6 +344,7 @@ class ObjectsApi:
                 route=f"{self.path}/batch/read",
                 params={"archived": archived},
                 json=body,
+                idempotent=True,
             )
             self._attribute_reads(chunk, answer, id_property, result)
         return result
@@ -418,6 +419,7 @@ class ObjectsApi:
                 f"{self.path}/batch/archive",
                 route=f"{self.path}/batch/archive",
                 json={"inputs": [{"id": item} for item in chunk]},
+                idempotent=True,
             )
 
     # -- batch write machinery -------------------------------------------------------------------------------
@@ -450,6 +452,7 @@ class ObjectsApi:
                 f"{self.path}/batch/{action}",
                 route=f"{self.path}/batch/{action}",
                 json={"inputs": [wire(item.input, str(position)) for position, item in enumerate(chunk)]},
+                idempotent=action != "create",  # updates and upserts land the same twice; creates do not
             )
         except (HubSpotInvalidRequest, HubSpotConflict, HubSpotNotFound) as refused:
             # HubSpot refused the whole chunk because of some input(s): find them by halving.

@@ -62,6 +62,7 @@ def search_page(
         route=f"/crm/v3/objects/{object_type}/search",
         json=body,
         search=True,
+        idempotent=True,
     )
     if "total" not in answer:
         raise HubSpotMalformedResponse("a search answer from HubSpot has no total")

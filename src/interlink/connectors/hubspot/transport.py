@@ -109,7 +109,10 @@ class HubSpotTransport:
         json: Any = None,
         search: bool = False,
         share: float | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
+        """One request. ``idempotent`` marks a POST that may safely be sent twice (reads, updates): only
+        those are resent after an answer was lost (see ``interlink.connectors.http``)."""
         http = self._search if search else self._api
         share = self.share if share is None else share
         kwargs: dict[str, Any] = {"auth": self._auth}
@@ -118,11 +121,11 @@ class HubSpotTransport:
         if json is not None:
             kwargs["json"] = json
         try:
-            return http.send(method, self.base_url + path, route=route, share=share, **kwargs)
+            return http.send(method, self.base_url + path, route=route, share=share, idempotent=idempotent, **kwargs)
         except HubSpotError:
             raise
         except TransportFailure as exc:
-            raise HubSpotTransportFailure(exc.message) from exc
+            raise HubSpotTransportFailure(exc.message, request_sent=exc.request_sent) from exc
         except BudgetExceeded as exc:
             if exc.wait_seconds >= DAILY_WAIT_THRESHOLD:
                 raise HubSpotDailyLimitReached(

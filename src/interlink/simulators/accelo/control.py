@@ -17,7 +17,8 @@
 | ``GET /_sim/rate-limit`` / ``PUT /_sim/rate-limit`` | accounting / ``{"limit", "window_seconds", "enabled"}`` |
 | ``GET /_sim/webhooks`` / ``POST /_sim/webhooks/flush`` | deliveries made / wait for the queue |
 | ``POST /_sim/webhooks/subscribe`` | ``{"url", "secret", "content_type"}`` for every company and contact event |
-| ``POST /_sim/faults`` | ``{"path_pattern", "status", "body", "content_type", "method", "times"}`` |
+| ``POST /_sim/faults`` | ``{"path_pattern", "status", "body", "content_type", "method", "times",
+  "after_processing"}`` |
 | ``POST /_sim/clock`` | ``{"advance": seconds}`` |
 | ``POST /_sim/tokens`` | ``{"expires_in": seconds}`` → a fresh access token |
 """

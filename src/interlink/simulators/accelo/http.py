@@ -27,7 +27,7 @@ from interlink.simulators.accelo.query import (
 from interlink.simulators.base import CallLog, route_path
 
 if TYPE_CHECKING:
-    from interlink.simulators.accelo.simulator import AcceloSimulator
+    from interlink.simulators.accelo.simulator import AcceloSimulator, Fault
 
 STATUS_INFO = "https://affinitylive.jira.com/wiki/display/APIS/Status+Codes#"
 OK_MESSAGE = "Everything executed as expected."
@@ -236,6 +236,10 @@ class MethodOverride:
         await self.app(scope, receive, send)
 
 
+async def _discard(message: Message) -> None:
+    return None
+
+
 class ApiGate:
     """Latency, the deployment's rate limit, injected faults and the bearer token, for ``/api`` paths only
     (``/oauth2`` calls do not count against Accelo's limit; ``/_sim`` is the control surface)."""
@@ -265,9 +269,8 @@ class ApiGate:
             await self._send(send, json_response(code, body), rate_headers)
             return
         fault = simulator.take_fault(scope["method"], route_path(scope))
-        if fault is not None:
-            response = Response(fault.body.encode(), status_code=fault.status, media_type=fault.content_type)
-            await self._send(send, response, rate_headers)
+        if fault is not None and not fault.after_processing:
+            await self._send(send, self._fault_answer(fault), rate_headers)
             return
         problem = self._authenticate(scope)
         if problem is not None:
@@ -279,7 +282,15 @@ class ApiGate:
                 message = {**message, "headers": [*message.get("headers", []), *rate_headers]}
             await send(message)
 
+        if fault is not None:  # the work is done; its answer is lost and the fault's goes out instead
+            await self.app(scope, receive, _discard)
+            await self._send(send, self._fault_answer(fault), rate_headers)
+            return
         await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    def _fault_answer(fault: Fault) -> Response:
+        return Response(fault.body.encode(), status_code=fault.status, media_type=fault.content_type)
 
     def _authenticate(self, scope: Scope) -> ApiFault | None:
         header = dict(scope["headers"]).get(b"authorization", b"").decode()

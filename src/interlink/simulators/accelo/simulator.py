@@ -54,6 +54,8 @@ class Fault:
     content_type: str = "text/html"
     method: str | None = None
     times: int = 1
+    # Carry the request out, then answer with this: a write whose answer was lost on the way back.
+    after_processing: bool = False
 
 
 def _public(row: Row) -> dict[str, Any]:

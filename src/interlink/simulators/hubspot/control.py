@@ -22,7 +22,8 @@ JSON; ids are strings.
     POST   /_sim/tokens                                  {"token", "scopes", "appId"}: accept a private-app token
     POST   /_sim/oauth/codes                             {"redirectUri", "clientId", "scopes"} -> {"code"}
     POST   /_sim/oauth/expire                            {"token"}: expire an access token now
-    POST   /_sim/faults       DELETE /_sim/faults        {"route", "status", "body", "contentType", "method", "times"}
+    POST   /_sim/faults       DELETE /_sim/faults        {"route", "status", "body", "contentType", "method", "times",
+                                                          "delay", "afterProcessing" (do the call, lose its answer)}
     POST   /_sim/owners                                  {"email", "firstName", "lastName"} -> {"id"}
 """
 
@@ -216,6 +217,7 @@ def routes(sim: HubSpotSimulator) -> list[BaseRoute]:
             method=body.get("method"),
             times=body.get("times", 1),
             delay=float(body.get("delay", 0.0)),
+            after_processing=bool(body.get("afterProcessing", False)),
         )
         return {"pending": sim.faults.pending()}
 

@@ -120,7 +120,7 @@ def api(
         route = request.scope.get("route")
         template = getattr(route, "path", None) or request.url.path
         fault = sim.faults.take(request.method, template, request.url.path)
-        if fault is not None:
+        if fault is not None and not fault.after_processing:
             if fault.delay:
                 await anyio.sleep(fault.delay)
             return fault.response()
@@ -141,6 +141,10 @@ def api(
             response = error.response()
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if fault is not None:  # done, but the caller hears only the fault
+            if fault.delay:
+                await anyio.sleep(fault.delay)
+            return fault.response()
         return response
 
     return run

@@ -19,6 +19,9 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = 1  # None: until cleared
     delay: float = 0.0
+    # The request is carried out first and only its answer is replaced: a write whose answer was lost (a
+    # gateway timing out after HubSpot made the record).
+    after_processing: bool = False
 
     def response(self) -> Response:
         return Response(self.body, status_code=self.status, headers=self.headers, media_type=self.content_type)

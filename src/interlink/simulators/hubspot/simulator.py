@@ -382,8 +382,10 @@ class HubSpotSimulator:
         times: int | None = 1,
         headers: Mapping[str, str] | None = None,
         delay: float = 0.0,
+        after_processing: bool = False,
     ) -> Fault:
-        """Answer the next ``times`` calls to ``route`` (a route template or a literal path) with this."""
+        """Answer the next ``times`` calls to ``route`` (a route template or a literal path) with this; with
+        ``after_processing``, carry each call out first (its answer is what gets lost)."""
         raw = body.encode() if isinstance(body, str) else body
         return self.faults.add(
             Fault(
@@ -395,6 +397,7 @@ class HubSpotSimulator:
                 times=times,
                 headers=dict(headers or {}),
                 delay=delay,
+                after_processing=after_processing,
             )
         )
 
