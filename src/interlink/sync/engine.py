@@ -192,7 +192,13 @@ class Engine:
         with locks.hold(self.db, record_keys):
             items = self._resolve(workspace.id, object_type, touched)
             self._read(reading, items, context)
-            unlinked = [item for item in items if item.link is None or item.link.state in {"waiting", "needs_review"}]
+            unlinked = [
+                item
+                for item in items
+                if item.link is None
+                or item.link.state in {"waiting", "needs_review"}
+                or not (item.link.hubspot_id and item.link.accelo_id)
+            ]
             match_keys = self._match_keys(workspace.id, config, unlinked)
             with locks.hold(self.db, match_keys):
                 if match_keys:  # another worker may have linked them while we waited
@@ -580,8 +586,11 @@ class Engine:
         hubspot_id = change.hubspot_id or (item.hubspot_result.record_id if item.hubspot_result else None)
         accelo_id = change.accelo_id or (item.accelo_result.record_id if item.accelo_result else None)
         link = item.link and session.get(Link, item.link.id)
+        failed_create = change.matched_by == "created" and not (hubspot_id and accelo_id)
+        if link is not None and failed_create:
+            return link  # nothing was made: the link stays as it was (waiting), and the retry matches first
         if link is None:
-            if not (hubspot_id or accelo_id) or (change.matched_by == "created" and not (hubspot_id and accelo_id)):
+            if not (hubspot_id or accelo_id) or failed_create:
                 return None  # a create that failed: nothing to link yet
             link = Link(workspace_id=workspace_id, object_type=config.object_type, snapshot={}, field_states={})
             try:
