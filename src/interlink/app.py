@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interlink import __version__, wiring
-from interlink.admin import create_admin_app
+from interlink.admin.app import create_admin_app
 from interlink.api import api_router, webhooks_router
 from interlink.config import Settings, load_settings
 from interlink.db import Database
