@@ -112,6 +112,13 @@ def test_a_malformed_hubspot_body_is_a_400_with_the_reason_and_not_stored(world:
     assert stored(world) == []
 
 
+def test_an_empty_hubspot_delivery_is_a_400_not_an_unsigned_200(world: World) -> None:
+    response = post_hubspot(world, b"[]", {"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "holds no events" in error_message(response)
+    assert stored(world) == []
+
+
 def test_a_delivery_for_a_portal_no_workspace_connected_is_refused(world: World) -> None:
     body = hubspot_body(world, portalId=999_000_111)
     response = post_hubspot(world, body, hubspot_headers(body))

@@ -77,8 +77,8 @@ def accept_hubspot(
     except MalformedWebhook as exc:
         raise BadRequest(f"not a HubSpot webhook delivery: {exc.reason}") from None
     portals = sorted({event.portal_id for event in events})
-    if not portals:
-        return IntakeResult(accepted=0, duplicates=0, ignored=0)
+    if not portals:  # HubSpot never sends an empty delivery, and without a portal no signature can be checked
+        raise BadRequest("not a HubSpot webhook delivery: it holds no events")
     with db.transaction() as session:
         lookup = AccountLookup(session)
         connections = {portal: lookup.by_account("hubspot", str(portal)) for portal in portals}
