@@ -11,8 +11,9 @@ has 40 digits and HMAC-SHA256 when it has 64. It always compares in constant tim
 received.
 
 The payload carries no delivery id and no timestamp, so a retried delivery and a later real update of the
-same record look identical: store every verified delivery and let the worker coalesce by
-``event.record_key`` (events are hints; the worker re-reads the record).
+same record look identical. Both are hints (the worker re-reads the record), so the inbox keeps one unclaimed
+hint per record: a delivery about a record whose hint nobody has claimed yet is acknowledged and dropped,
+and one that arrives after a worker claimed it is stored (it may be an edit that re-read missed).
 """
 
 from __future__ import annotations
