@@ -175,7 +175,7 @@ def job_worker(settings: Settings, broker_url: str, tmp_path: Path) -> Iterator[
 def test_a_pull_whose_worker_is_killed_three_times_ends_with_every_record_once(
     loopback: LoopbackWorld, job_worker: Callable[[], WorkerProcess], db: Database
 ) -> None:
-    companies, per_company = 60, 35
+    companies, per_company = 30, 30
     seed_hubspot(loopback.hubspot, companies=companies, contacts_per_company=per_company)
     total = companies * (1 + per_company)
     job_id = loopback.start_job(kind="pull", object_type="both")
