@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from interlink.kit.repository import Repository, WorkspaceRepository
@@ -25,29 +25,26 @@ class InboundEventRepository(Repository[InboundEvent]):
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         # No conflict target: both unique keys (dedupe_key, and pending_key while pending) arbitrate.
-        statement = insert(InboundEvent).values(rows).on_conflict_do_nothing().returning(InboundEvent.id)
-        return list(self.session.execute(statement).scalars())
+        # One statement compiled once and cached, sent as multi-row VALUES pages (SQLAlchemy's insertmanyvalues).
+        table = InboundEvent.__table__
+        statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+        return list(self.session.execute(statement, rows).scalars())
 
-    def pending_records(
-        self, workspace_id: uuid.UUID, source: str, records: Sequence[tuple[str, str]]
-    ) -> set[tuple[str, str]]:
-        """Which of these (object_type, object_id) already have a hint waiting that no worker has claimed yet.
+    def waiting_keys(self, workspace_id: uuid.UUID, source: str, pending_keys: Sequence[str]) -> set[str]:
+        """Which of these pending keys (records) already have a hint waiting that no worker has claimed yet.
 
-        An event back in the queue after a failed attempt does not count: it waits out a back-off, and a new
-        hint about its record is due now (it may be a change that the failing attempt never read)."""
-        found: set[tuple[str, str]] = set()
-        for start in range(0, len(records), 500):
-            chunk = records[start : start + 500]
-            statement = select(InboundEvent.object_type, InboundEvent.object_id).where(
+        An event back in the queue after a failed attempt does not count (its pending key was cleared when it
+        was claimed): it waits out a back-off, and a new hint about its record is due now (it may be a change
+        that the failing attempt never read)."""
+        found: set[str] = set()
+        for start in range(0, len(pending_keys), 500):
+            statement = select(InboundEvent.pending_key).where(
                 InboundEvent.workspace_id == workspace_id,
                 InboundEvent.source == source,
                 InboundEvent.status == "pending",
-                InboundEvent.pending_key.is_not(None),
-                tuple_(InboundEvent.object_type, InboundEvent.object_id).in_(chunk),
+                InboundEvent.pending_key.in_(pending_keys[start : start + 500]),
             )
-            found.update(
-                (str(object_type), str(object_id)) for object_type, object_id in self.session.execute(statement)
-            )
+            found.update(str(key) for key in self.session.execute(statement).scalars())
         return found
 
     def claim_due(

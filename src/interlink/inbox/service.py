@@ -78,19 +78,15 @@ def accept_events(session: Session, workspace_id: uuid.UUID, source: str, events
     makes it exact when two deliveries about one record race (the second insert finds the first's key)."""
     now = utc_now()
     unique: dict[str, NewEvent] = {}
-    seen_records: set[tuple[str, str]] = set()
-    hinted = [
-        (event.object_type, event.object_id)
-        for event in events
-        if event.pending_key and event.object_type and event.object_id
-    ]
-    waiting = InboundEventRepository(session).pending_records(workspace_id, source, hinted) if hinted else set()
+    seen: set[str] = set()
+    keys = [event.pending_key for event in events if event.pending_key]
+    waiting = InboundEventRepository(session).waiting_keys(workspace_id, source, keys) if keys else set()
     for event in events:
-        if event.pending_key and event.object_type and event.object_id:
-            record = (event.object_type, event.object_id)
-            if record in waiting or record in seen_records:
+        key = event.pending_key
+        if key:
+            if key in waiting or key in seen:
                 continue
-            seen_records.add(record)
+            seen.add(key)
         unique.setdefault(event.dedupe_key, event)
     rows = [
         {
