@@ -35,6 +35,17 @@ def test_readyz_on_a_migrated_database(client: TestClient) -> None:
     assert response.json()["checks"] == {"database": "ok", "migrations": "ok", "worker": "ok"}
 
 
+def test_readyz_polled_by_a_load_balancer_keeps_the_logs_quiet(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            assert client.get("/readyz").status_code == 200
+    server_lines = [r for r in caplog.records if r.levelno >= logging.INFO and not r.name.startswith("httpx")]
+    # one access line per probe, and nothing else (no migration-context set-up on every probe)
+    assert [record.name for record in server_lines] == ["interlink.http"] * 3
+
+
 def test_readyz_reports_an_unreachable_database(tmp_path: Path) -> None:
     settings = make_settings("postgresql://nobody@127.0.0.1:1/nowhere", tmp_path)
     with TestClient(create_app(settings, embedded_worker=False)) as client:

@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection as SAConnection
+from sqlalchemy import inspect, text
 
 from interlink.db import create_db_engine
 
@@ -34,11 +35,19 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 @lru_cache(maxsize=1)
 def head_revision() -> str | None:
+    """The newest migration this code ships (read once: the scripts do not change under a running process)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def current_revision(connection: SAConnection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The database's migration revision, read from Alembic's version table without setting up a migration
+    context (which logs its set-up on every call, and readiness probes call this every few seconds)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revisions = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    if len(revisions) > 1:
+        raise RuntimeError(f"the database is at several revisions at once: {', '.join(sorted(revisions))}")
+    return revisions[0] if revisions else None
 
 
 def schema_drift(database_url: str) -> list[object]:
