@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from interlink.kit.repository import Repository, WorkspaceRepository
@@ -26,7 +26,7 @@ class InboundEventRepository(Repository[InboundEvent]):
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         # No conflict target: both unique keys (dedupe_key, and pending_key while pending) arbitrate.
         # One statement compiled once and cached, sent as multi-row VALUES pages (SQLAlchemy's insertmanyvalues).
-        table = InboundEvent.__table__
+        table = cast(Table, InboundEvent.__table__)
         statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
         return list(self.session.execute(statement, rows).scalars())
 
