@@ -12,12 +12,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from interlink.models.job import Job
 from tests.fixtures.database import TEST_SECRET_KEY
@@ -218,6 +220,43 @@ def test_ctrl_c_while_a_worker_runs_the_job_stops_following_and_the_job_runs_to_
     rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
     assert " completed " in rows[str(job_id)]
     assert " cancelled " in rows[str(queued)]
+
+
+def test_ctrl_c_during_a_slow_database_read_stops_following_cleanly_and_a_second_one_at_once(
+    world: World, tmp_path: Path
+) -> None:
+    if world.db.is_sqlite:
+        pytest.skip("only PostgreSQL can hold a read (SQLite in WAL mode never blocks readers)")
+    create_everything(world, direction="push")
+    world.accelo.generate(companies=1, contacts_per_company=2)
+    slug = world.tenant.workspace.slug
+    job_id = start_job(world, kind="push")  # queued: no worker runs in this test
+    for presses in (1, 2):
+        process = cli(world, tmp_path, "jobs", "follow", str(job_id), "-w", slug)
+        with world.db.engine.connect() as locker:
+            # every read of the jobs table waits until this transaction ends
+            locker.execute(text("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE"))
+            wait_for(lambda: reads_waiting_on_a_lock(world) > 0, timeout=30, what="the CLI to wait on its read")
+            for _ in range(presses):
+                process.send_signal(signal.SIGINT)
+                time.sleep(0.3)
+            if presses == 1:
+                assert process.poll() is None  # one Ctrl-C is acted on once the read returns...
+                locker.rollback()
+            _out, err = process.communicate(timeout=30)  # ...two stop it at once, the lock still held
+        assert process.returncode == 130, err
+        assert f"stopped following; job {job_id} keeps running" in err
+        assert "Traceback" not in err
+    job = job_row(world.db, job_id)
+    assert (job.status, job.cancel_requested) == ("queued", False)
+
+
+def reads_waiting_on_a_lock(world: World) -> int:
+    with world.db.engine.connect() as connection:
+        statement = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return int(connection.execute(statement).scalar_one())
 
 
 def test_a_second_job_or_a_bad_filter_is_refused_in_one_line(world: World, tmp_path: Path) -> None:

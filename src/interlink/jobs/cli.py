@@ -9,7 +9,8 @@ a traceback.
 from __future__ import annotations
 
 import json
-import time
+import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -198,15 +199,18 @@ def _read(db: Database, workspace_id: uuid.UUID, job_id: uuid.UUID) -> JobRead:
 
 
 def _follow_until_done(db: Database, workspace_id: uuid.UUID, job_id: uuid.UUID, slug: str) -> None:
-    try:
-        view = _follow(db, workspace_id, job_id)
-    except KeyboardInterrupt:
+    with _CtrlC() as ctrl_c:
+        try:
+            view = _follow(db, workspace_id, job_id, ctrl_c)
+        except KeyboardInterrupt:  # a second Ctrl-C, wherever it landed
+            view = None
+    if view is None:
         err.print(
             f"stopped following; job {job_id} keeps running.\n"
             f"  follow it again:  interlink jobs follow {job_id} -w {slug}\n"
             f"  stop it:          interlink jobs cancel {job_id} -w {slug}"
         )
-        raise  # `interlink` exits 130, as for any Ctrl-C
+        raise KeyboardInterrupt  # `interlink` exits 130, as for any Ctrl-C
     _summary(view)
     if view.status == "failed":
         _fail(f"job {job_id} failed: {view.error}")
@@ -214,7 +218,33 @@ def _follow_until_done(db: Database, workspace_id: uuid.UUID, job_id: uuid.UUID,
         _fail(f"job {job_id} was cancelled (what it did stays done; `interlink jobs resume` carries on)")
 
 
-def _follow(db: Database, workspace_id: uuid.UUID, job_id: uuid.UUID) -> JobRead:
+class _CtrlC:
+    """Ctrl-C while following is noted and acted on between two reads of the job, never inside a database call
+    (an interrupt landing there can leave the driver's connection lock taken, and the exit would hang on it).
+    A second Ctrl-C interrupts at once, whatever it lands in."""
+
+    def __init__(self) -> None:
+        self.pressed = threading.Event()
+        self._previous: Any = None
+        self._installed = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> _CtrlC:
+        if self._installed:
+            self._previous = signal.signal(signal.SIGINT, self._on_signal)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_signal(self, _signum: int, _frame: object) -> None:
+        if self.pressed.is_set():
+            raise KeyboardInterrupt
+        self.pressed.set()
+
+
+def _follow(db: Database, workspace_id: uuid.UUID, job_id: uuid.UUID, ctrl_c: _CtrlC) -> JobRead | None:
+    """Draw the job's progress until it ends (its last view) or Ctrl-C is pressed (None)."""
     progress = Progress(
         TextColumn("{task.description:<20}"),
         BarColumn(),
@@ -245,7 +275,8 @@ def _follow(db: Database, workspace_id: uuid.UUID, job_id: uuid.UUID) -> JobRead
             )
             if view.status in {"completed", "failed", "cancelled"}:
                 return view
-            time.sleep(FOLLOW_INTERVAL)
+            if ctrl_c.pressed.wait(FOLLOW_INTERVAL):
+                return None
 
 
 def _duration(seconds: float) -> str:
