@@ -4,15 +4,13 @@ two scrapes; gauges read from the database are compared as they are."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from interlink.simulators.accelo.simulator import Fault as AcceloFault
 from tests.fixtures.world import World
-from tests.sync.test_end_to_end import linked_contact
+from tests.sync.test_end_to_end import linked_contact, refuse_accelo_writes
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -97,18 +95,7 @@ def test_events_writes_latency_vendor_calls_lag_and_link_states_after_a_real_syn
 def test_a_vendors_429_is_counted_as_a_call_and_as_a_rate_limit(world: World) -> None:
     contact, _, _ = linked_contact(world)
     before = scrape(world)
-    body = json.dumps(
-        {
-            "status": "error",
-            "message": "You have reached your ten_secondly_rolling limit.",
-            "errorType": "RATE_LIMIT",
-            "correlationId": "c",
-            "policyName": "TEN_SECONDLY_ROLLING",
-        }
-    )
-    world.hubspot.inject_fault(
-        "/crm/v3/objects/{object_type}/batch/read", status=429, body=body, headers={"Retry-After": "0.1"}
-    )
+    world.hubspot.inject_rate_limit("/crm/v3/objects/{object_type}/batch/read", headers={"Retry-After": "0.1"})
     world.hubspot.update_as_user("contacts", contact, {"jobtitle": "Countess"})
     world.settle()
     after = scrape(world)
@@ -120,17 +107,7 @@ def test_a_vendors_429_is_counted_as_a_call_and_as_a_rate_limit(world: World) ->
 def test_an_event_whose_write_keeps_failing_is_counted_as_retried_then_failed(world: World) -> None:
     contact, accelo_id, _ = linked_contact(world)
     before = scrape(world)
-    refusal = json.dumps({"meta": {"status": "invalid_request", "message": "firstname is not acceptable"}})
-    world.accelo.add_fault(
-        AcceloFault(
-            path_pattern=rf"/contacts/{accelo_id}$",
-            method="PUT",
-            status=400,
-            body=refusal,
-            content_type="application/json",
-            times=1000,
-        )
-    )
+    refuse_accelo_writes(world, accelo_id)
     world.hubspot.update_as_user("contacts", contact, {"firstname": "Refused"})
     world.settle()
     after = scrape(world)

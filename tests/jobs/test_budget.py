@@ -99,16 +99,6 @@ def test_a_rate_bound_job_keeps_to_its_share_of_every_window(world: World, job_s
     assert elapsed >= fastest_allowed(creates, limit=limit * share, window_seconds=window)  # it never went faster
 
 
-HUBSPOT_429 = json.dumps(
-    {
-        "status": "error",
-        "message": "You have reached your ten_secondly_rolling limit.",
-        "errorType": "RATE_LIMIT",
-        "correlationId": "c0ffee00-0000-4000-8000-000000000429",
-        "policyName": "TEN_SECONDLY_ROLLING",
-        "groupName": "publicapi:private-app-api-calls-ten-secondly",
-    }
-)
 # HubSpot names no Retry-After on a 429; its rate-limit headers say how long the rolling window is.
 HUBSPOT_429_HEADERS = {
     "X-HubSpot-RateLimit-Interval-Milliseconds": "500",
@@ -147,7 +137,7 @@ def test_429s_from_both_vendors_during_a_job_are_waited_out_and_never_fail_a_rec
         hubspot_routes = (("POST", "/crm/v3/objects/{object_type}/batch/create"),)
         accelo_routes = (("GET", r"^/api/v0/companies$"),)
     for method, route in hubspot_routes:
-        world.hubspot.inject_fault(route, method=method, status=429, body=HUBSPOT_429, headers=HUBSPOT_429_HEADERS)
+        world.hubspot.inject_rate_limit(route, method=method, headers=HUBSPOT_429_HEADERS)
     for method, pattern in accelo_routes:
         world.accelo.add_fault(
             AcceloFault(pattern, status=429, body=ACCELO_429, content_type="application/json", method=method)

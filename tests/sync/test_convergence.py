@@ -5,7 +5,6 @@ duplicate records, and a bounded number of API calls."""
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -49,18 +48,7 @@ def apply(world: World, contact: str, accelo_id: int, op: tuple[Any, ...]) -> No
     elif kind == "deliver":
         world.settle()
     elif op[1] == "hubspot_429":
-        body = json.dumps(
-            {
-                "status": "error",
-                "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT",
-                "correlationId": "c",
-                "policyName": "TEN_SECONDLY_ROLLING",
-            }
-        )
-        world.hubspot.inject_fault(
-            "/crm/v3/objects/{object_type}/batch/read", status=429, body=body, headers={"Retry-After": "0.1"}
-        )
+        world.hubspot.inject_rate_limit("/crm/v3/objects/{object_type}/batch/read", headers={"Retry-After": "0.1"})
     elif op[1] == "hubspot_502":
         world.hubspot.inject_fault(
             "/crm/v3/objects/{object_type}/batch/read",

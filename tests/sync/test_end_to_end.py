@@ -3,11 +3,13 @@ the ledger, no duplicates, no loops."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
 
 from interlink.models import LedgerEntry, Link
+from interlink.simulators.accelo.simulator import Fault as AcceloFault
 from tests.fixtures.world import World
 
 
@@ -81,6 +83,21 @@ def linked_contact(world: World, **properties: str) -> tuple[str, int, Link]:
     (link,) = [link for link in links(world, "contact") if link.hubspot_id == str(contact)]
     assert link.state == "in_sync", link.state_reason
     return str(contact), int(link.accelo_id or 0), link
+
+
+def refuse_accelo_writes(world: World, accelo_id: int) -> None:
+    """Accelo refuses every update of this contact (a 400, as for a value it will not take)."""
+    refusal = json.dumps({"meta": {"status": "invalid_request", "message": "firstname is not acceptable"}})
+    world.accelo.add_fault(
+        AcceloFault(
+            path_pattern=rf"/contacts/{accelo_id}$",
+            method="PUT",
+            status=400,
+            body=refusal,
+            content_type="application/json",
+            times=1000,
+        )
+    )
 
 
 def writes(world: World) -> tuple[int, int]:

@@ -5,19 +5,16 @@ and flagged, and that field is written no more until a person resumes it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
 
 from interlink.models import LedgerEntry, Link
-from interlink.simulators.accelo.simulator import Fault as AcceloFault
 from tests.fixtures.world import World
-from tests.sync.test_end_to_end import affiliation_of, hubspot_value, linked_contact, writes
+from tests.sync.test_end_to_end import affiliation_of, hubspot_value, linked_contact, refuse_accelo_writes, writes
 
 FIRSTNAME = "firstname|firstname"
 LASTNAME = "lastname|surname"
-REFUSAL = json.dumps({"meta": {"status": "invalid_request", "message": "firstname is not acceptable"}})
 
 
 def api(world: World, method: str, path: str, **kwargs: Any) -> Any:
@@ -36,20 +33,6 @@ def ledger(world: World, action: str | None = None) -> list[LedgerEntry]:
         if action:
             statement = statement.where(LedgerEntry.action == action)
         return list(session.scalars(statement))
-
-
-def refuse_accelo_writes(world: World, accelo_id: int) -> None:
-    """Accelo refuses every update of this contact until the fault is cleared."""
-    world.accelo.add_fault(
-        AcceloFault(
-            path_pattern=rf"/contacts/{accelo_id}$",
-            method="PUT",
-            status=400,
-            body=REFUSAL,
-            content_type="application/json",
-            times=1000,
-        )
-    )
 
 
 def failed_contact(world: World, email: str) -> tuple[str, int, Link]:

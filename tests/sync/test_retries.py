@@ -4,7 +4,6 @@ events that caused it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -16,14 +15,12 @@ from interlink.db import Database
 from interlink.inbox.service import drain_workspace
 from interlink.kit.time import ensure_utc, utc_now
 from interlink.models import InboundEvent, LedgerEntry, Link
-from interlink.simulators.accelo.simulator import Fault as AcceloFault
 from tests.fixtures.database import make_settings
 from tests.fixtures.world import World
-from tests.sync.test_end_to_end import linked_contact
+from tests.sync.test_end_to_end import linked_contact, refuse_accelo_writes
 
 MAX_ATTEMPTS = 3
 BASE_SECONDS = 60.0
-REFUSAL = json.dumps({"meta": {"status": "invalid_request", "message": "firstname is not acceptable"}})
 
 
 @pytest.fixture
@@ -81,16 +78,7 @@ def test_a_failing_record_backs_off_then_fails_with_its_error_while_the_rest_of_
 ) -> None:
     failing, failing_accelo, failing_link = linked_contact(world, email="ada@engines.example")
     fine, fine_accelo, fine_link = linked_contact(world, email="bea@engines.example")
-    world.accelo.add_fault(
-        AcceloFault(
-            path_pattern=rf"/contacts/{failing_accelo}$",
-            method="PUT",
-            status=400,
-            body=REFUSAL,
-            content_type="application/json",
-            times=1000,
-        )
-    )
+    refuse_accelo_writes(world, failing_accelo)
     mark = last_event_id(world)
     world.hubspot.update_as_user("contacts", failing, {"firstname": "Augusta"})
     world.hubspot.update_as_user("contacts", fine, {"firstname": "Beatrice"})

@@ -23,6 +23,16 @@ from typing import Any
 
 from interlink.simulators.hubspot.wire import SimError
 
+TEN_SECONDLY_MESSAGE = "You have reached your ten_secondly_rolling limit."
+
+
+def rate_limited(policy: str, message: str, headers: dict[str, str]) -> SimError:
+    """HubSpot's 429 for one of its limits (``policyName`` says which)."""
+    body = {"errorType": "RATE_LIMIT", "policyName": policy, "requestId": str(uuid.uuid4())}
+    if policy == "TEN_SECONDLY_ROLLING":
+        body["groupName"] = "publicapi:private-app-api-calls-ten-secondly"
+    return SimError(429, None, message, extra=body, headers=headers)
+
 
 @dataclass
 class RateLimitSettings:
@@ -78,15 +88,7 @@ class RateLimiter:
 
     def _reject(self, policy: str, message: str, headers: dict[str, str]) -> Verdict:
         self.stats.rejected[policy] = self.stats.rejected.get(policy, 0) + 1
-        body = {
-            "errorType": "RATE_LIMIT",
-            "policyName": policy,
-            "requestId": str(uuid.uuid4()),
-        }
-        if policy == "TEN_SECONDLY_ROLLING":
-            body["groupName"] = "publicapi:private-app-api-calls-ten-secondly"
-        error = SimError(429, None, message, extra=body, headers=headers)
-        return Verdict(headers=headers, error=error)
+        return Verdict(headers=headers, error=rate_limited(policy, message, headers))
 
     def check(self, token: str, *, search: bool, daily_headers: bool) -> Verdict:
         now = self._monotonic()
@@ -123,9 +125,7 @@ class RateLimiter:
                 headers["X-HubSpot-RateLimit-Max"] = str(settings.per_interval)
                 if len(window) >= settings.per_interval:
                     headers["X-HubSpot-RateLimit-Remaining"] = "0"
-                    return self._reject(
-                        "TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.", headers
-                    )
+                    return self._reject("TEN_SECONDLY_ROLLING", TEN_SECONDLY_MESSAGE, headers)
                 window.append(now)
                 headers["X-HubSpot-RateLimit-Remaining"] = str(settings.per_interval - len(window))
                 self.stats.peak = max(self.stats.peak, len(window))

@@ -27,7 +27,12 @@ import httpx
 from interlink.simulators.base import CallLog
 from interlink.simulators.hubspot.crm import Change, Crm, Record, Source, object_type_of
 from interlink.simulators.hubspot.faults import Fault, Faults
-from interlink.simulators.hubspot.limits import RateLimiter, RateLimitSettings
+from interlink.simulators.hubspot.limits import (
+    TEN_SECONDLY_MESSAGE,
+    RateLimiter,
+    RateLimitSettings,
+    rate_limited,
+)
 from interlink.simulators.hubspot.oauth import (
     ALL_SCOPES,
     DEFAULT_APP_ID,
@@ -399,6 +404,21 @@ class HubSpotSimulator:
                 delay=delay,
                 after_processing=after_processing,
             )
+        )
+
+    def inject_rate_limit(
+        self,
+        route: str,
+        *,
+        method: str | None = None,
+        times: int | None = 1,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fault:
+        """Answer the next ``times`` calls to ``route`` with the 429 the ten-secondly limit gives (the same
+        body the limiter sends), plus ``headers`` (a ``Retry-After``, or the rate-limit headers)."""
+        error = rate_limited("TEN_SECONDLY_ROLLING", TEN_SECONDLY_MESSAGE, dict(headers or {}))
+        return self.inject_fault(
+            route, status=429, body=json.dumps(error.body()), method=method, times=times, headers=error.headers
         )
 
     def state_summary(self) -> dict[str, Any]:
