@@ -78,15 +78,15 @@ def accept_events(session: Session, workspace_id: uuid.UUID, source: str, events
     makes it exact when two deliveries about one record race (the second insert finds the first's key)."""
     now = utc_now()
     unique: dict[str, NewEvent] = {}
-    seen: set[str] = set()
-    keys = [event.pending_key for event in events if event.pending_key]
-    waiting = InboundEventRepository(session).waiting_keys(workspace_id, source, keys) if keys else set()
+    keys = list({key for event in events if (key := event.pending_key)})
+    # records with a hint already waiting, or given one by an earlier event of this delivery
+    hinted = InboundEventRepository(session).waiting_keys(workspace_id, source, keys) if keys else set()
     for event in events:
         key = event.pending_key
         if key:
-            if key in waiting or key in seen:
+            if key in hinted:
                 continue
-            seen.add(key)
+            hinted.add(key)
         unique.setdefault(event.dedupe_key, event)
     rows = [
         {
